@@ -1,0 +1,137 @@
+package io.agserver.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The default codec: sc-formatter's JSON with what JSON.parse and JSON.stringify do in a JS peer.
+ *
+ * <p>Decoding: see {@link JsValueReader} for how numbers and object keys come out. Documents
+ * nested deeper than 1000 levels or with numbers longer than 1000 digits (Jackson's default
+ * limits) are not parsed and come back as the message text, where JSON.parse would accept them.
+ *
+ * <p>Encoding goes through one {@link ObjectMapper} whose generators write as JSON.stringify:
+ * numbers in Number#toString form (1e+21, 1.5e-7, no ".0"), NaN and infinities as null, lone
+ * surrogates as &#92;ud800 escapes, control characters as lowercase &#92;u001f; byte[]
+ * and ByteBuffer as {"base64":true,"data":...}; dates as Date#toJSON; Optionals as their content;
+ * records and beans as objects (empty beans as {}); null map values as null. A failure is thrown
+ * as an AGError named "TypeError", the error JSON.stringify throws (circular structure, BigInt)
+ * and that the JS server passes on unchanged; cycles show up as exceeding the nesting limit.
+ */
+public final class JsonCodec implements AGCodec {
+
+  private static final JsonCodec INSTANCE = new JsonCodec();
+
+  private final ObjectMapper mapper;
+
+  public JsonCodec() {
+    JsonFactory factory = JsonFactory.builder()
+        .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
+        // Interning names from untrusted clients would fill the JVM's string pool.
+        .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+        .addDecorator((f, generator) -> new JsGenerator(generator))
+        .build();
+    mapper = JsonMapper.builder(factory)
+        .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .addModule(new JsModule())
+        .build();
+    // A JS object key is always a string; a null key becomes "null" as String(null) does.
+    mapper.getSerializerProvider().setNullKeySerializer(new NullKeySerializer());
+  }
+
+  public static JsonCodec instance() {
+    return INSTANCE;
+  }
+
+  /**
+   * The configured mapper, for reading and writing with the same rules. It is shared: configure
+   * a {@code copy()} rather than this instance.
+   */
+  public ObjectMapper mapper() {
+    return mapper;
+  }
+
+  @Override
+  public Object decode(String message) {
+    if (message == null) {
+      return null;
+    }
+    if (message.equals("#1") || message.equals("#2") || !startsLikeJson(message)) {
+      return message;
+    }
+    try (JsonParser parser = mapper.getFactory().createParser(message)) {
+      return JsValueReader.readDocument(parser);
+    } catch (IOException | RuntimeException notJson) {
+      // sc-formatter hands invalid JSON on as the raw message.
+      return message;
+    }
+  }
+
+  @Override
+  public Object decode(ByteBuffer binary) {
+    return binary == null ? null : decode(Utf8.decode(binary));
+  }
+
+  @Override
+  public String encode(Object value) {
+    if ("#1".equals(value) || "#2".equals(value)) {
+      return (String) value;
+    }
+    try {
+      return mapper.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new AGError("TypeError", e.getOriginalMessage(), e);
+    }
+  }
+
+  /** Plain values (maps, lists) to records or beans and back; unknown properties are ignored. */
+  public <T> T convert(Object value, Class<T> type) {
+    return mapper.convertValue(value, type);
+  }
+
+  public <T> T convert(Object value, TypeReference<T> type) {
+    return mapper.convertValue(value, type);
+  }
+
+  private static final class NullKeySerializer extends StdSerializer<Object> {
+    private static final long serialVersionUID = 1L;
+
+    NullKeySerializer() {
+      super(Object.class);
+    }
+
+    @Override
+    public void serialize(Object value, JsonGenerator generator, SerializerProvider provider)
+        throws IOException {
+      generator.writeFieldName("null");
+    }
+  }
+
+  /** sc-formatter's /^[ \n\r\t]*[{\[]/ check. */
+  private static boolean startsLikeJson(String message) {
+    for (int i = 0, n = message.length(); i < n; i++) {
+      char c = message.charAt(i);
+      if (c == '{' || c == '[') {
+        return true;
+      }
+      if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+        return false;
+      }
+    }
+    return false;
+  }
+}
