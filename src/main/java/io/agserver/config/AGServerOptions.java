@@ -1,0 +1,202 @@
+package io.agserver.config;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+
+import org.eclipse.microprofile.config.Config;
+
+/**
+ * The AGServer constructor options, read from MicroProfile Config as {@code socketcluster.<option>}
+ * with the defaults of the original server. A value that does not parse or is out of range fails
+ * the deployment with an {@link IllegalArgumentException} naming the key.
+ */
+public record AGServerOptions(
+    String path,
+    long ackTimeout,
+    long handshakeTimeout,
+    long pingInterval,
+    long pingTimeout,
+    boolean pingTimeoutDisabled,
+    boolean strictHandshake,
+    int protocolVersion,
+    String origins,
+    Integer socketChannelLimit,
+    boolean allowClientPublish,
+    boolean middlewareEmitFailures,
+    boolean batchOnHandshake,
+    long batchOnHandshakeDuration,
+    long batchInterval,
+    CleanupMode socketStreamCleanupMode,
+    long maxPayload,
+    long outboundBufferLimit,
+    boolean perMessageDeflate,
+    String brokerEngine,
+    Optional<String> authKey,
+    Optional<String> authPrivateKey,
+    Optional<String> authPublicKey,
+    Optional<String> authAlgorithm,
+    Optional<String> authVerifyAlgorithms,
+    long authDefaultExpiry,
+    String host,
+    Integer sourcePort,
+    boolean secure) {
+
+  public static final String PREFIX = "socketcluster.";
+
+  /** What happens to a socket's streams once it has disconnected. */
+  public enum CleanupMode { KILL, CLOSE }
+
+  public AGServerOptions {
+    requirePositive("ackTimeout", ackTimeout);
+    requirePositive("handshakeTimeout", handshakeTimeout);
+    requirePositive("pingInterval", pingInterval);
+    requirePositive("pingTimeout", pingTimeout);
+    requirePositive("batchOnHandshakeDuration", batchOnHandshakeDuration);
+    requirePositive("batchInterval", batchInterval);
+    requirePositive("maxPayload", maxPayload);
+    requirePositive("outboundBufferLimit", outboundBufferLimit);
+    requirePositive("authDefaultExpiry", authDefaultExpiry);
+    if (protocolVersion != 1 && protocolVersion != 2) {
+      throw invalid("protocolVersion", protocolVersion, "1 or 2");
+    }
+    if (path == null || !path.startsWith("/")) {
+      throw invalid("path", path, "a path starting with /");
+    }
+    if (socketChannelLimit != null && socketChannelLimit < 0) {
+      throw invalid("socketChannelLimit", socketChannelLimit, "a number >= 0");
+    }
+    if (authPrivateKey.isPresent() != authPublicKey.isPresent()) {
+      String missing = authPrivateKey.isPresent() ? "authPublicKey" : "authPrivateKey";
+      throw new IllegalArgumentException("The " + PREFIX + missing + " option must be specified if "
+          + PREFIX + (authPrivateKey.isPresent() ? "authPrivateKey" : "authPublicKey") + " is specified");
+    }
+  }
+
+  /**
+   * The defaults of socketcluster-server 20's code (where its API page differs, as for
+   * pingTimeout and socketChannelLimit, the code wins).
+   */
+  public static AGServerOptions defaults() {
+    return from(key -> Optional.empty());
+  }
+
+  public static AGServerOptions fromConfig(Config config) {
+    return from(key -> config.getOptionalValue(key, String.class));
+  }
+
+  /** Reads every option through {@code lookup}, which maps a full key to its raw value. */
+  public static AGServerOptions from(Function<String, Optional<String>> lookup) {
+    Reader r = new Reader(lookup);
+    return new AGServerOptions(
+        r.string("path", "/socketcluster/"),
+        r.millis("ackTimeout", 10_000),
+        r.millis("handshakeTimeout", 10_000),
+        r.millis("pingInterval", 8_000),
+        r.millis("pingTimeout", 30_000),
+        r.bool("pingTimeoutDisabled", false),
+        r.bool("strictHandshake", true),
+        (int) r.number("protocolVersion", 2),
+        r.string("origins", "*:*"),
+        r.optionalInt("socketChannelLimit", null),
+        r.bool("allowClientPublish", true),
+        r.bool("middlewareEmitFailures", true),
+        r.bool("batchOnHandshake", false),
+        r.millis("batchOnHandshakeDuration", 400),
+        r.millis("batchInterval", 50),
+        r.cleanupMode("socketStreamCleanupMode", CleanupMode.KILL),
+        r.number("maxPayload", 100L * 1024 * 1024),
+        r.number("outboundBufferLimit", 64L * 1024 * 1024),
+        r.bool("perMessageDeflate", false),
+        r.string("brokerEngine", "memory"),
+        r.optional("authKey"),
+        r.optional("authPrivateKey"),
+        r.optional("authPublicKey"),
+        r.optional("authAlgorithm"),
+        r.optional("authVerifyAlgorithms"),
+        r.number("authDefaultExpiry", 86_400),
+        r.string("host", "localhost"),
+        r.optionalInt("sourcePort", null),
+        r.bool("secure", false));
+  }
+
+  private static void requirePositive(String name, long value) {
+    if (value <= 0) {
+      throw invalid(name, value, "a number > 0");
+    }
+  }
+
+  static IllegalArgumentException invalid(String name, Object value, String expected) {
+    return new IllegalArgumentException(
+        "Invalid value '" + value + "' for " + PREFIX + name + ": expected " + expected);
+  }
+
+  /** Parses raw config strings, naming the key in every failure. */
+  private record Reader(Function<String, Optional<String>> lookup) {
+
+    Optional<String> optional(String name) {
+      return lookup.apply(PREFIX + name).map(String::trim).filter(s -> !s.isEmpty());
+    }
+
+    String string(String name, String fallback) {
+      return optional(name).orElse(fallback);
+    }
+
+    long number(String name, long fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      try {
+        return Long.parseLong(raw.get());
+      } catch (NumberFormatException e) {
+        throw invalid(name, raw.get(), "a whole number");
+      }
+    }
+
+    long millis(String name, long fallback) {
+      return number(name, fallback);
+    }
+
+    Integer optionalInt(String name, Integer fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      String value = raw.get().toLowerCase(Locale.ROOT);
+      // The original treats a null/false limit as "no limit".
+      if (value.equals("null") || value.equals("none") || value.equals("false")) {
+        return null;
+      }
+      try {
+        return Integer.valueOf(value);
+      } catch (NumberFormatException e) {
+        throw invalid(name, raw.get(), "a whole number or 'none'");
+      }
+    }
+
+    boolean bool(String name, boolean fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      return switch (raw.get().toLowerCase(Locale.ROOT)) {
+        case "true" -> true;
+        case "false" -> false;
+        default -> throw invalid(name, raw.get(), "true or false");
+      };
+    }
+
+    CleanupMode cleanupMode(String name, CleanupMode fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      return switch (raw.get().toLowerCase(Locale.ROOT)) {
+        case "kill" -> CleanupMode.KILL;
+        case "close" -> CleanupMode.CLOSE;
+        default -> throw invalid(name, raw.get(), "kill or close");
+      };
+    }
+  }
+}

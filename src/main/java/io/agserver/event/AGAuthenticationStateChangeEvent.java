@@ -1,0 +1,9 @@
+package io.agserver.event;
+
+import java.util.Map;
+
+import io.agserver.AGServerSocket;
+
+/** A socket's authState changed; {@code authToken} is null when it became unauthenticated. */
+public record AGAuthenticationStateChangeEvent(
+    AGServerSocket socket, String oldAuthState, String newAuthState, Map<String, Object> authToken) {}

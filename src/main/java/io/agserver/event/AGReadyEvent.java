@@ -1,0 +1,4 @@
+package io.agserver.event;
+
+/** The server accepts connections. */
+public record AGReadyEvent() {}
