@@ -1,0 +1,108 @@
+package io.agserver;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Errors;
+import io.agserver.protocol.JsonCodec;
+
+/**
+ * One RPC from a client ({@code invoke} on the client side): answer it once with {@link #end} or
+ * {@link #error}. A second answer throws {@code InvalidActionError}, as in the original.
+ */
+public final class AGRequest {
+
+  private final AGServerSocket socket;
+  private final Object id;
+  private final String procedure;
+  private volatile Object data;
+  private volatile boolean hasData;
+  private final AtomicBoolean sent = new AtomicBoolean();
+
+  AGRequest(AGServerSocket socket, Object id, String procedure, Object data, boolean hasData) {
+    this.socket = socket;
+    this.id = id;
+    this.procedure = procedure;
+    this.data = data;
+    this.hasData = hasData;
+  }
+
+  public AGServerSocket socket() {
+    return socket;
+  }
+
+  /** The client's call id ({@code cid}), echoed as the response's {@code rid}. */
+  public Object id() {
+    return id;
+  }
+
+  public String procedure() {
+    return procedure;
+  }
+
+  /** The request's data as decoded: maps, lists, strings, numbers, booleans or null. */
+  public Object data() {
+    return data;
+  }
+
+  /** The request's data converted to {@code type} (a record, a POJO, a collection ...). */
+  public <T> T data(Class<T> type) {
+    return JsonCodec.instance().convert(data, type);
+  }
+
+  /** False when the client sent no {@code data} at all (not even null). */
+  public boolean hasData() {
+    return hasData;
+  }
+
+  /** Replaces the data before handlers see it (middleware transforms). */
+  void replaceData(Object newData) {
+    this.data = newData;
+    this.hasData = true;
+  }
+
+  public boolean isSent() {
+    return sent.get();
+  }
+
+  /** Answers with no data. */
+  public void end() {
+    respond(false, null, null);
+  }
+
+  /** Answers with {@code data} (null is sent as JSON null). */
+  public void end(Object data) {
+    respond(true, data, null);
+  }
+
+  /** Answers with an error, dehydrated as sc-errors does it. */
+  public void error(Throwable error) {
+    respond(false, null, Errors.dehydrate(error));
+  }
+
+  /** Answers with an error that is already in wire form (a map, a string ...). */
+  public void error(Object dehydratedError) {
+    respond(false, null, dehydratedError == null ? Errors.dehydrate(null) : dehydratedError);
+  }
+
+  private void respond(boolean withData, Object responseData, Object error) {
+    if (!sent.compareAndSet(false, true)) {
+      throw AGError.invalidAction("Response to request " + id + " has already been sent");
+    }
+    Map<String, Object> packet = new LinkedHashMap<>(4);
+    packet.put("rid", id);
+    if (error != null) {
+      packet.put("error", error);
+    } else if (withData) {
+      packet.put("data", responseData);
+    }
+    socket.sendObject(packet);
+  }
+
+  @Override
+  public String toString() {
+    return "AGRequest[" + procedure + " #" + id + "]";
+  }
+}

@@ -1,0 +1,324 @@
+package io.agserver;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.spi.CDI;
+
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import io.agserver.cdi.CdiEventBridge;
+import io.agserver.config.AGServerOptions;
+import io.agserver.event.AGErrorEvent;
+import io.agserver.event.AGHandshakeEvent;
+import io.agserver.event.AGReadyEvent;
+import io.agserver.event.AGWarningEvent;
+import io.agserver.internal.AGScheduler;
+import io.agserver.internal.IdGenerator;
+import io.agserver.protocol.AGCodec;
+import io.agserver.protocol.JsonCodec;
+import io.agserver.stream.AGStream;
+import io.agserver.stream.ConsumerStats;
+import io.agserver.stream.StreamDemux;
+import io.agserver.transport.AGTransport;
+
+/**
+ * The SocketCluster server of this application: its options, its sockets and its events.
+ * Every server event is written to its {@code listener(name)} stream and, when a CDI container
+ * hosts the server, fired as a CDI event of its own type (see {@code io.agserver.event}).
+ */
+@ApplicationScoped
+public class AGServer {
+
+  private static final Logger LOG = Logger.getLogger(AGServer.class.getName());
+
+  private AGServerOptions options;
+  private AGCodec codec;
+  private Consumer<Object> eventSink;
+  private AGScheduler scheduler;
+  private ScheduledFuture<?> sweep;
+  private final IdGenerator ids = new IdGenerator();
+  private final StreamDemux<Object> listeners = new StreamDemux<>();
+  private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
+  private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
+  private volatile boolean ready;
+  private String pingMessage;
+  private String pongMessage;
+
+  /** For CDI: the container builds the server from MicroProfile Config in {@link #init}. */
+  protected AGServer() {}
+
+  @PostConstruct
+  void init() {
+    AGServerOptions configured = AGServerOptions.fromConfig(ConfigProvider.getConfig());
+    start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()), managedThreadFactory());
+  }
+
+  @PreDestroy
+  void destroy() {
+    close();
+  }
+
+  /** The container's managed thread factory, so that timer threads carry the application's context. */
+  private static ThreadFactory managedThreadFactory() {
+    try {
+      Object factory = new javax.naming.InitialContext().lookup("java:comp/DefaultManagedThreadFactory");
+      return factory instanceof ThreadFactory threads ? threads : null;
+    } catch (javax.naming.NamingException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A server outside CDI (tests, embedding). {@code eventSink} receives every server event
+   * object as the CDI bridge would; it may be null.
+   */
+  public AGServer(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink, ThreadFactory threads) {
+    start(options, codec, eventSink, threads);
+  }
+
+  protected final void start(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink,
+      ThreadFactory threads) {
+    this.options = options;
+    this.codec = codec == null ? JsonCodec.instance() : codec;
+    this.eventSink = eventSink == null ? event -> {} : eventSink;
+    boolean v1 = options.protocolVersion() == 1;
+    this.pingMessage = v1 ? "#1" : "";
+    this.pongMessage = v1 ? "#2" : "";
+    this.scheduler = new AGScheduler(threads);
+    this.sweep = scheduler.every(sweepPeriod(options), this::sweep);
+    this.ready = true;
+    emit("ready", new AGReadyEvent());
+  }
+
+  /** Fine enough for the shortest timer, coarse enough to cost nothing with many sockets. */
+  static long sweepPeriod(AGServerOptions options) {
+    long shortest = Math.min(options.handshakeTimeout(), options.ackTimeout());
+    if (!options.pingTimeoutDisabled()) {
+      shortest = Math.min(shortest, Math.min(options.pingInterval(), options.pingTimeout()));
+    }
+    return Math.max(5, Math.min(100, shortest / 20));
+  }
+
+  private void sweep() {
+    long now = System.currentTimeMillis();
+    for (AGServerSocket socket : pendingClients.values()) {
+      tick(socket, now);
+    }
+    for (AGServerSocket socket : clients.values()) {
+      tick(socket, now);
+    }
+  }
+
+  private void tick(AGServerSocket socket, long now) {
+    try {
+      socket.tick(now);
+    } catch (RuntimeException e) {
+      emitWarning(e);
+    }
+  }
+
+  // ---- properties ----
+
+  public AGServerOptions options() {
+    return options;
+  }
+
+  /** Connected sockets (handshake completed), by id. */
+  public Map<String, AGServerSocket> clients() {
+    return Collections.unmodifiableMap(clients);
+  }
+
+  public int clientsCount() {
+    return clients.size();
+  }
+
+  /** Sockets still waiting for their {@code #handshake}, by id. */
+  public Map<String, AGServerSocket> pendingClients() {
+    return Collections.unmodifiableMap(pendingClients);
+  }
+
+  public int pendingClientsCount() {
+    return pendingClients.size();
+  }
+
+  public long ackTimeout() {
+    return options.ackTimeout();
+  }
+
+  public String host() {
+    return options.host();
+  }
+
+  public Integer sourcePort() {
+    return options.sourcePort();
+  }
+
+  public boolean secure() {
+    return options.secure();
+  }
+
+  public String path() {
+    return options.path();
+  }
+
+  public boolean isReady() {
+    return ready;
+  }
+
+  public AGCodec codec() {
+    return codec;
+  }
+
+  /** Replaces the wire codec (sc-formatter by default); affects sockets from now on. */
+  public void setCodecEngine(AGCodec codec) {
+    this.codec = codec;
+  }
+
+  public String generateId() {
+    return ids.generateId();
+  }
+
+  AGScheduler scheduler() {
+    return scheduler;
+  }
+
+  String pingMessage() {
+    return pingMessage;
+  }
+
+  String pongMessage() {
+    return pongMessage;
+  }
+
+  // ---- sockets ----
+
+  /** A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. */
+  public AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
+    AGServerSocket socket = new AGServerSocket(generateId(), this, transport, request);
+    pendingClients.put(socket.id(), socket);
+    emit("handshake", new AGHandshakeEvent(socket));
+    return socket;
+  }
+
+  void socketOpened(AGServerSocket socket) {
+    pendingClients.remove(socket.id());
+    clients.put(socket.id(), socket);
+  }
+
+  void socketClosed(AGServerSocket socket) {
+    clients.remove(socket.id(), socket);
+    pendingClients.remove(socket.id(), socket);
+  }
+
+  /** Stops accepting work and drops every connection. */
+  public void close() {
+    ready = false;
+    for (AGServerSocket socket : List.copyOf(clients.values())) {
+      socket.terminate();
+      socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
+    }
+    for (AGServerSocket socket : List.copyOf(pendingClients.values())) {
+      socket.terminate();
+      socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
+    }
+    if (sweep != null) {
+      sweep.cancel(false);
+    }
+    if (scheduler != null) {
+      scheduler.close();
+    }
+  }
+
+  // ---- events ----
+
+  /** Writes the event to its listener stream and hands it to the CDI bridge. */
+  void emit(String name, Object event) {
+    listeners.write(name, event);
+    try {
+      eventSink.accept(event);
+    } catch (RuntimeException e) {
+      // An observer's failure must not break the socket that emitted the event.
+      LOG.log(Level.WARNING, "An observer of " + name + " failed", e);
+    }
+  }
+
+  public void emitError(Throwable error) {
+    emit("error", new AGErrorEvent(error));
+  }
+
+  public void emitWarning(Throwable warning) {
+    emit("warning", new AGWarningEvent(warning));
+  }
+
+  // ---- listeners ----
+
+  /** The stream of one server event; the element type follows the name (AGConnectionEvent ...). */
+  @SuppressWarnings("unchecked")
+  public <E> AGStream<E> listener(String eventName) {
+    return (AGStream<E>) listeners.stream(eventName);
+  }
+
+  public void closeListener(String eventName) {
+    listeners.close(eventName);
+  }
+
+  public void closeAllListeners() {
+    listeners.closeAll();
+  }
+
+  public void killListener(String eventName) {
+    listeners.kill(eventName);
+  }
+
+  public void killAllListeners() {
+    listeners.killAll();
+  }
+
+  public void killListenerConsumer(long consumerId) {
+    listeners.killConsumer(consumerId);
+  }
+
+  public int getListenerBackpressure(String eventName) {
+    return listeners.getBackpressure(eventName);
+  }
+
+  public int getAllListenersBackpressure() {
+    return listeners.getBackpressureAll();
+  }
+
+  public int getListenerConsumerBackpressure(long consumerId) {
+    return listeners.getConsumerBackpressure(consumerId);
+  }
+
+  public Optional<ConsumerStats> getListenerConsumerStats(long consumerId) {
+    return listeners.getConsumerStats(consumerId);
+  }
+
+  public List<ConsumerStats> getListenerConsumerStatsList(String eventName) {
+    return listeners.getConsumerStatsList(eventName);
+  }
+
+  public List<ConsumerStats> getAllListenersConsumerStatsList() {
+    return listeners.getConsumerStatsListAll();
+  }
+
+  public boolean hasListenerConsumer(String eventName, long consumerId) {
+    return listeners.hasConsumer(eventName, consumerId);
+  }
+
+  public boolean hasAnyListenerConsumer(long consumerId) {
+    return listeners.hasConsumerAll(consumerId);
+  }
+}

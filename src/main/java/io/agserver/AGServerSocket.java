@@ -1,0 +1,664 @@
+package io.agserver;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.agserver.config.AGServerOptions;
+import io.agserver.event.AGClosureEvent;
+import io.agserver.event.AGConnectionAbortEvent;
+import io.agserver.event.AGConnectionEvent;
+import io.agserver.event.AGDisconnectionEvent;
+import io.agserver.event.AGSocketEvent;
+import io.agserver.internal.OutboundQueue;
+import io.agserver.internal.SerialRunner;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.CloseCodes;
+import io.agserver.stream.AGStream;
+import io.agserver.stream.ConsumerStats;
+import io.agserver.stream.StreamDemux;
+import io.agserver.transport.AGTransport;
+
+/**
+ * The server side of one client connection: its state, its event, receiver and procedure
+ * streams, and what the server sends to it. Inbound messages are handled one at a time in the
+ * order they arrived ({@link InboundProcessor}); outbound frames leave one at a time
+ * ({@link OutboundQueue}); any thread may call the public methods.
+ */
+public class AGServerSocket {
+
+  public static final String CONNECTING = "connecting";
+  public static final String OPEN = "open";
+  public static final String CLOSED = "closed";
+  public static final String AUTHENTICATED = "authenticated";
+  public static final String UNAUTHENTICATED = "unauthenticated";
+
+  private final String id;
+  private final AGServer server;
+  private final AGTransport transport;
+  private final AGUpgradeRequest request;
+  private final OutboundQueue outbound;
+  private final SerialRunner inbound;
+  private final InboundProcessor processor;
+  private final PendingInvokes invokes;
+  private final SocketBatcher batcher;
+  private final StreamDemux<Object> listeners = new StreamDemux<>();
+  private final StreamDemux<Object> receivers = new StreamDemux<>();
+  private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
+
+  private final Object stateLock = new Object();
+  private volatile String state = CONNECTING;
+  volatile String authState = UNAUTHENTICATED;
+  volatile Map<String, Object> authToken;
+  volatile String signedAuthToken;
+
+  private volatile long inboundReceived;
+  private volatile long inboundProcessed;
+
+  // Read by the server's timer sweep; written on the inbound path. Plain volatile fields: a pong
+  // costs one write, never a timer reschedule.
+  volatile long lastPongResetAt;
+  volatile long nextPingAt;
+  final long handshakeDeadline;
+
+  AGServerSocket(String id, AGServer server, AGTransport transport, AGUpgradeRequest request) {
+    this.id = id;
+    this.server = server;
+    this.transport = transport;
+    this.request = request;
+    AGServerOptions options = server.options();
+    this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit());
+    this.inbound = new SerialRunner(this::emitError);
+    this.processor = new InboundProcessor(this, server);
+    this.invokes = new PendingInvokes();
+    this.batcher = new SocketBatcher(this, server.scheduler(), options.batchInterval());
+    long now = System.currentTimeMillis();
+    this.lastPongResetAt = now;
+    this.nextPingAt = now + options.pingInterval();
+    this.handshakeDeadline = now + options.handshakeTimeout();
+  }
+
+  // ---- properties ----
+
+  public String id() {
+    return id;
+  }
+
+  public AGServer server() {
+    return server;
+  }
+
+  /** The HTTP upgrade request (headers, query, cookies) that opened this socket. */
+  public AGUpgradeRequest request() {
+    return request;
+  }
+
+  public String remoteAddress() {
+    return request.remoteAddress();
+  }
+
+  public String state() {
+    return state;
+  }
+
+  public String authState() {
+    return authState;
+  }
+
+  /** The verified payload of the socket's token, or null. */
+  public Map<String, Object> authToken() {
+    return authToken;
+  }
+
+  public String signedAuthToken() {
+    return signedAuthToken;
+  }
+
+  public long bytesReceived() {
+    return transport.bytesReceived();
+  }
+
+  // ---- inbound ----
+
+  /** A text or binary frame arrived (called by the transport, one frame at a time). */
+  public void receive(Object message) {
+    inboundReceived++;
+    long now = System.currentTimeMillis();
+    boolean isPong = server.pongMessage().equals(message);
+    if (isPong || now - lastPongResetAt > server.options().pingTimeout() / 4) {
+      lastPongResetAt = now;
+    }
+    inbound.submit(() -> processor.process(message, isPong));
+  }
+
+  void inboundProcessed() {
+    inboundProcessed++;
+  }
+
+  /** The connection closed (called by the transport). */
+  public void transportClosed(int code, String reason) {
+    destroy(code, reason);
+  }
+
+  /** The connection failed (called by the transport). */
+  public void transportError(Throwable error) {
+    emitError(error);
+  }
+
+  // ---- events ----
+
+  /** Emits a socket event to its listener stream, if anyone listens. */
+  void emit(String name, AGSocketEvent event) {
+    listeners.write(name, event);
+  }
+
+  boolean listens(String name) {
+    return listeners.hasConsumers(name);
+  }
+
+  /** Emits {@code error} on the socket and as a warning on the server. */
+  public void emitError(Throwable error) {
+    if (listeners.hasConsumers("error")) {
+      listeners.write("error", new AGSocketEvent.Error(error));
+    }
+    server.emitWarning(error);
+  }
+
+  // ---- outbound ----
+
+  /** Sends an event to the client's receiver {@code event} with no data. */
+  public void transmit(String event) {
+    transmit(event, null, false);
+  }
+
+  /** Sends an event with {@code data} to the client's receiver {@code event}. */
+  public void transmit(String event, Object data) {
+    transmit(event, data, true);
+  }
+
+  private void transmit(String event, Object data, boolean withData) {
+    if (state != OPEN) {
+      emitError(AGError.badConnection(
+          "Socket transmit " + event + " event was aborted due to a bad connection", "connectAbort", null, null));
+      return;
+    }
+    sendObject(eventPacket(event, data, withData, null));
+  }
+
+  /** Calls the client's procedure {@code event}; fails with TimeoutError after ackTimeout. */
+  public CompletionStage<Object> invoke(String event, Object data) {
+    return invoke(event, data, true, server.options().ackTimeout());
+  }
+
+  public CompletionStage<Object> invoke(String event) {
+    return invoke(event, null, false, server.options().ackTimeout());
+  }
+
+  /** As {@link #invoke(String, Object)} with its own ack timeout. */
+  public CompletionStage<Object> invoke(String event, Object data, long ackTimeoutMillis) {
+    return invoke(event, data, true, ackTimeoutMillis);
+  }
+
+  private CompletionStage<Object> invoke(String event, Object data, boolean withData, long ackTimeout) {
+    if (state != OPEN) {
+      AGError error = AGError.badConnection(
+          "Socket invoke " + event + " event was aborted due to a bad connection", "connectAbort", null, null);
+      emitError(error);
+      return CompletableFuture.failedFuture(error);
+    }
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    long cid = invokes.register(event, System.currentTimeMillis() + ackTimeout, result);
+    sendObject(eventPacket(event, data, withData, cid));
+    return result;
+  }
+
+  private static Map<String, Object> eventPacket(String event, Object data, boolean withData, Long cid) {
+    Map<String, Object> packet = new LinkedHashMap<>(4);
+    packet.put("event", event);
+    if (cid != null) {
+      packet.put("cid", cid);
+    }
+    if (withData) {
+      packet.put("data", data);
+    }
+    return packet;
+  }
+
+  /** A response from the client to one of our invokes. */
+  void handleResponse(Object rid, Object error, Object data) {
+    invokes.complete(rid, error, data);
+  }
+
+  /** Sends raw data, as the client's {@code raw} event sees it. */
+  public void send(String data) {
+    outbound.offer(data);
+  }
+
+  /** Sends raw binary data. */
+  public void send(ByteBuffer data) {
+    outbound.offer(data);
+  }
+
+  public void send(byte[] data) {
+    send(ByteBuffer.wrap(data));
+  }
+
+  /** Encodes a packet with the server's codec and sends it (or adds it to the current batch). */
+  public void sendObject(Object packet) {
+    if (batcher.buffer(packet)) {
+      return;
+    }
+    String encoded = serialize(packet);
+    if (encoded != null) {
+      outbound.offer(encoded);
+    }
+  }
+
+  /** Sends a frame that is already encoded (one publish shared by many sockets). */
+  public void sendEncoded(String encoded) {
+    outbound.offer(encoded);
+  }
+
+  String serialize(Object packet) {
+    try {
+      return server.codec().encode(packet);
+    } catch (RuntimeException e) {
+      emitError(e);
+      return null;
+    }
+  }
+
+  void sendPing() {
+    if (state != CLOSED) {
+      outbound.offer(server.pingMessage());
+    }
+  }
+
+  // ---- batching ----
+
+  public void startBatch() {
+    batcher.startBatch();
+  }
+
+  public void flushBatch() {
+    batcher.flushBatch();
+  }
+
+  public void cancelBatch() {
+    batcher.cancelBatch();
+  }
+
+  public void startBatching() {
+    batcher.startBatching();
+  }
+
+  public void stopBatching() {
+    batcher.stopBatching();
+  }
+
+  public void cancelBatching() {
+    batcher.cancelBatching();
+  }
+
+  public boolean isBatching() {
+    return batcher.isBatching();
+  }
+
+  void startBatchOnHandshake() {
+    if (server.options().batchOnHandshake()) {
+      batcher.startTemporarily(server.options().batchOnHandshakeDuration());
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /** Closes the connection with code 1000. */
+  public void disconnect() {
+    disconnect(CloseCodes.NORMAL, null);
+  }
+
+  /** Closes the connection with {@code code} and {@code reason} (sent after what is queued). */
+  public void disconnect(int code, String reason) {
+    if (state != CLOSED) {
+      destroy(code, reason);
+      outbound.close(code, reason);
+    }
+  }
+
+  /** Drops the connection without a closing handshake. */
+  public void terminate() {
+    transport.terminate();
+  }
+
+  /** The handshake was accepted: from pending to connected. False if the socket closed meanwhile. */
+  boolean open() {
+    synchronized (stateLock) {
+      if (state != CONNECTING) {
+        return false;
+      }
+      state = OPEN;
+    }
+    server.socketOpened(this);
+    return true;
+  }
+
+  void emitConnect(Map<String, Object> status, AGError authError) {
+    boolean isAuthenticated = Boolean.TRUE.equals(status.get("isAuthenticated"));
+    long pingTimeout = server.options().pingTimeout();
+    if (listeners.hasConsumers("connect")) {
+      emit("connect", new AGSocketEvent.Connect(id, pingTimeout, isAuthenticated, authError));
+    }
+    server.emit("connection", new AGConnectionEvent(this, id, pingTimeout, isAuthenticated, authError));
+  }
+
+  /** Every close goes through here once: events, bookkeeping, stream cleanup. */
+  void destroy(int code, String reason) {
+    batcher.cancelBatching();
+    String prevState;
+    synchronized (stateLock) {
+      prevState = state;
+      state = CLOSED;
+    }
+    if (prevState == CLOSED) {
+      invokes.abortAll("connectAbort", code, reason, this);
+      return;
+    }
+    if ((reason == null || reason.isEmpty()) && CloseCodes.errorReason(code) != null) {
+      reason = CloseCodes.errorReason(code);
+    }
+    if (prevState == CONNECTING) {
+      invokes.abortAll("connectAbort", code, reason, this);
+      emit("connectAbort", new AGSocketEvent.ConnectAbort(code, reason));
+      server.emit("connectionAbort", new AGConnectionAbortEvent(this, code, reason));
+    } else {
+      invokes.abortAll("disconnect", code, reason, this);
+      emit("disconnect", new AGSocketEvent.Disconnect(code, reason));
+      server.emit("disconnection", new AGDisconnectionEvent(this, code, reason));
+    }
+    emit("close", new AGSocketEvent.Close(code, reason));
+    server.emit("closure", new AGClosureEvent(this, code, reason));
+    server.socketClosed(this);
+
+    if (!CloseCodes.isIgnored(code)) {
+      String message = CloseCodes.errorReason(code);
+      if (message == null) {
+        message = reason != null
+            ? "Socket connection closed with status code " + code + " and reason: " + reason
+            : "Socket connection closed with status code " + code;
+      }
+      emitError(AGError.socketProtocol(message, code));
+    }
+    emit("end", new AGSocketEvent.End());
+    if (server.options().socketStreamCleanupMode() == AGServerOptions.CleanupMode.KILL) {
+      killAllStreams();
+    } else {
+      closeAllStreams();
+    }
+  }
+
+  /** Pings, pong timeout, handshake timeout and ack timeouts, driven by the server's sweep. */
+  void tick(long now) {
+    if (state == CLOSED) {
+      return;
+    }
+    AGServerOptions options = server.options();
+    if (!options.pingTimeoutDisabled()) {
+      if (now >= nextPingAt) {
+        nextPingAt = now + options.pingInterval();
+        sendPing();
+      }
+      if (now - lastPongResetAt >= options.pingTimeout()) {
+        disconnect(CloseCodes.PONG_TIMEOUT, null);
+        return;
+      }
+    }
+    if (state == CONNECTING && now >= handshakeDeadline) {
+      disconnect(CloseCodes.HANDSHAKE_TIMEOUT, null);
+      return;
+    }
+    invokes.expire(now);
+  }
+
+  /** The transport signals the end of a failed send or a slow reader. */
+  private final class OutboundOwner implements OutboundQueue.Owner {
+    @Override
+    public void onSendFailure(Throwable error) {
+      emitError(error);
+      destroy(CloseCodes.ABNORMAL, error.toString());
+    }
+
+    @Override
+    public void onOverflow(long waitingChars) {
+      String reason = "Outbound buffer limit exceeded";
+      emitError(AGError.resourceLimit("Socket " + id + " did not read " + waitingChars
+          + " characters waiting for it; the limit is " + server.options().outboundBufferLimit()));
+      destroy(CloseCodes.POLICY_VIOLATION, reason);
+      outbound.closeNow(CloseCodes.POLICY_VIOLATION, reason);
+    }
+  }
+
+  // ---- back-pressure ----
+
+  public int getBackpressure() {
+    return Math.max(Math.max(getInboundBackpressure(), getOutboundBackpressure()),
+        Math.max(getAllListenersBackpressure(),
+            Math.max(getAllReceiversBackpressure(), getAllProceduresBackpressure())));
+  }
+
+  public int getInboundBackpressure() {
+    return (int) (inboundReceived - inboundProcessed);
+  }
+
+  public int getOutboundBackpressure() {
+    return outbound.backpressure();
+  }
+
+  // ---- listeners ----
+
+  /** The stream of one socket event; the element type follows the event name (AGSocketEvent). */
+  @SuppressWarnings("unchecked")
+  public <E> AGStream<E> listener(String eventName) {
+    return (AGStream<E>) listeners.stream(eventName);
+  }
+
+  public void closeListener(String eventName) {
+    listeners.close(eventName);
+  }
+
+  public void closeAllListeners() {
+    listeners.closeAll();
+  }
+
+  public void killListener(String eventName) {
+    listeners.kill(eventName);
+  }
+
+  public void killAllListeners() {
+    listeners.killAll();
+  }
+
+  public void killListenerConsumer(long consumerId) {
+    listeners.killConsumer(consumerId);
+  }
+
+  public int getListenerBackpressure(String eventName) {
+    return listeners.getBackpressure(eventName);
+  }
+
+  public int getAllListenersBackpressure() {
+    return listeners.getBackpressureAll();
+  }
+
+  public int getListenerConsumerBackpressure(long consumerId) {
+    return listeners.getConsumerBackpressure(consumerId);
+  }
+
+  public Optional<ConsumerStats> getListenerConsumerStats(long consumerId) {
+    return listeners.getConsumerStats(consumerId);
+  }
+
+  public List<ConsumerStats> getListenerConsumerStatsList(String eventName) {
+    return listeners.getConsumerStatsList(eventName);
+  }
+
+  public List<ConsumerStats> getAllListenersConsumerStatsList() {
+    return listeners.getConsumerStatsListAll();
+  }
+
+  public boolean hasListenerConsumer(String eventName, long consumerId) {
+    return listeners.hasConsumer(eventName, consumerId);
+  }
+
+  public boolean hasAnyListenerConsumer(long consumerId) {
+    return listeners.hasConsumerAll(consumerId);
+  }
+
+  // ---- receivers ----
+
+  /** The stream of data the client transmits to {@code receiverName}. */
+  public AGStream<Object> receiver(String receiverName) {
+    return receivers.stream(receiverName);
+  }
+
+  void writeReceiver(String receiverName, Object data) {
+    receivers.write(receiverName, data);
+  }
+
+  public void closeReceiver(String receiverName) {
+    receivers.close(receiverName);
+  }
+
+  public void closeAllReceivers() {
+    receivers.closeAll();
+  }
+
+  public void killReceiver(String receiverName) {
+    receivers.kill(receiverName);
+  }
+
+  public void killAllReceivers() {
+    receivers.killAll();
+  }
+
+  public void killReceiverConsumer(long consumerId) {
+    receivers.killConsumer(consumerId);
+  }
+
+  public int getReceiverBackpressure(String receiverName) {
+    return receivers.getBackpressure(receiverName);
+  }
+
+  public int getAllReceiversBackpressure() {
+    return receivers.getBackpressureAll();
+  }
+
+  public int getReceiverConsumerBackpressure(long consumerId) {
+    return receivers.getConsumerBackpressure(consumerId);
+  }
+
+  public Optional<ConsumerStats> getReceiverConsumerStats(long consumerId) {
+    return receivers.getConsumerStats(consumerId);
+  }
+
+  public List<ConsumerStats> getReceiverConsumerStatsList(String receiverName) {
+    return receivers.getConsumerStatsList(receiverName);
+  }
+
+  public List<ConsumerStats> getAllReceiversConsumerStatsList() {
+    return receivers.getConsumerStatsListAll();
+  }
+
+  public boolean hasReceiverConsumer(String receiverName, long consumerId) {
+    return receivers.hasConsumer(receiverName, consumerId);
+  }
+
+  public boolean hasAnyReceiverConsumer(long consumerId) {
+    return receivers.hasConsumerAll(consumerId);
+  }
+
+  // ---- procedures ----
+
+  /** The stream of RPCs the client invokes on {@code procedureName}. */
+  public AGStream<AGRequest> procedure(String procedureName) {
+    return procedures.stream(procedureName);
+  }
+
+  void writeProcedure(String procedureName, AGRequest request) {
+    procedures.write(procedureName, request);
+  }
+
+  public void closeProcedure(String procedureName) {
+    procedures.close(procedureName);
+  }
+
+  public void closeAllProcedures() {
+    procedures.closeAll();
+  }
+
+  public void killProcedure(String procedureName) {
+    procedures.kill(procedureName);
+  }
+
+  public void killAllProcedures() {
+    procedures.killAll();
+  }
+
+  public void killProcedureConsumer(long consumerId) {
+    procedures.killConsumer(consumerId);
+  }
+
+  public int getProcedureBackpressure(String procedureName) {
+    return procedures.getBackpressure(procedureName);
+  }
+
+  public int getAllProceduresBackpressure() {
+    return procedures.getBackpressureAll();
+  }
+
+  public int getProcedureConsumerBackpressure(long consumerId) {
+    return procedures.getConsumerBackpressure(consumerId);
+  }
+
+  public Optional<ConsumerStats> getProcedureConsumerStats(long consumerId) {
+    return procedures.getConsumerStats(consumerId);
+  }
+
+  public List<ConsumerStats> getProcedureConsumerStatsList(String procedureName) {
+    return procedures.getConsumerStatsList(procedureName);
+  }
+
+  public List<ConsumerStats> getAllProceduresConsumerStatsList() {
+    return procedures.getConsumerStatsListAll();
+  }
+
+  public boolean hasProcedureConsumer(String procedureName, long consumerId) {
+    return procedures.hasConsumer(procedureName, consumerId);
+  }
+
+  public boolean hasAnyProcedureConsumer(long consumerId) {
+    return procedures.hasConsumerAll(consumerId);
+  }
+
+  // ---- all streams ----
+
+  public void closeAllStreams() {
+    closeAllReceivers();
+    closeAllProcedures();
+    closeAllListeners();
+  }
+
+  public void killAllStreams() {
+    killAllReceivers();
+    killAllProcedures();
+    killAllListeners();
+  }
+
+  @Override
+  public String toString() {
+    return "AGServerSocket[" + id + ", " + state + "]";
+  }
+}

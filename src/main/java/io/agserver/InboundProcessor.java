@@ -1,0 +1,145 @@
+package io.agserver;
+
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.agserver.event.AGSocketEvent;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.CloseCodes;
+
+/**
+ * What one socket does with each inbound message, in the original's order: decode, batches
+ * packet by packet, {@code #handshake}, the strict-handshake rule, responses to server invokes,
+ * transmits and invokes to the socket's receiver and procedure streams, and raw messages.
+ * Runs on the socket's serial inbound queue: one message at a time, in arrival order.
+ */
+final class InboundProcessor {
+
+  static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final AGServerSocket socket;
+  private final AGServer server;
+
+  InboundProcessor(AGServerSocket socket, AGServer server) {
+    this.socket = socket;
+    this.server = server;
+  }
+
+  CompletionStage<Void> process(Object message, boolean isPong) {
+    if (socket.listens("message")) {
+      socket.emit("message", new AGSocketEvent.Message(message));
+    }
+    socket.inboundProcessed();
+    if (socket.state() == AGServerSocket.CLOSED) {
+      return DONE;
+    }
+    if (isPong) {
+      if (server.options().strictHandshake() && socket.state() == AGServerSocket.CONNECTING) {
+        socket.disconnect(CloseCodes.STRICT_HANDSHAKE, null);
+      }
+      return DONE;
+    }
+    Object packet = message instanceof String text
+        ? server.codec().decode(text)
+        : server.codec().decode(((ByteBuffer) message).duplicate());
+    if (packet instanceof List<?> batch) {
+      return processBatch(batch, 0, message);
+    }
+    return processPacket(packet, message);
+  }
+
+  private CompletionStage<Void> processBatch(List<?> batch, int from, Object message) {
+    for (int i = from; i < batch.size(); i++) {
+      CompletionStage<Void> step = processPacket(batch.get(i), message);
+      if (step != DONE && !step.toCompletableFuture().isDone()) {
+        int next = i + 1;
+        return step.thenCompose(ignored -> processBatch(batch, next, message));
+      }
+    }
+    return DONE;
+  }
+
+  private CompletionStage<Void> processPacket(Object packet, Object message) {
+    if (socket.state() == AGServerSocket.CLOSED) {
+      return DONE;
+    }
+    if (packet instanceof Map<?, ?> map && map.get("event") instanceof String event) {
+      return processEvent(map, event);
+    }
+    if (strictHandshakeViolated()) {
+      return DONE;
+    }
+    if (packet instanceof Map<?, ?> map && map.get("rid") instanceof Number rid) {
+      socket.handleResponse(rid, map.get("error"), map.get("data"));
+      return DONE;
+    }
+    if (socket.listens("raw")) {
+      socket.emit("raw", new AGSocketEvent.Raw(message));
+    }
+    return DONE;
+  }
+
+  private CompletionStage<Void> processEvent(Map<?, ?> packet, String event) {
+    Object cid = packet.get("cid");
+    boolean isRpc = cid instanceof Number;
+    boolean hasData = packet.containsKey("data");
+    Object data = packet.get("data");
+
+    if (event.equals("#handshake")) {
+      if (!isRpc) {
+        socket.emitError(AGError.invalidAction("Handshake request was malformatted"));
+        socket.disconnect(CloseCodes.HANDSHAKE_REJECTED, null);
+        return DONE;
+      }
+      AGRequest request = new AGRequest(socket, cid, event, data, hasData);
+      processHandshake(request);
+      socket.writeProcedure(event, request);
+      return DONE;
+    }
+    if (strictHandshakeViolated()) {
+      return DONE;
+    }
+    if (isRpc) {
+      socket.writeProcedure(event, new AGRequest(socket, cid, event, data, hasData));
+    } else {
+      socket.writeReceiver(event, data);
+    }
+    return DONE;
+  }
+
+  private void processHandshake(AGRequest request) {
+    if (!AGServerSocket.CONNECTING.equals(socket.state())) {
+      // A repeated #handshake gets its answer again; the socket is not counted twice.
+      request.end(status());
+      return;
+    }
+    Map<String, Object> status = status();
+    if (!socket.open()) {
+      return;
+    }
+    request.end(status);
+    socket.startBatchOnHandshake();
+    socket.emitConnect(status, null);
+  }
+
+  private Map<String, Object> status() {
+    Map<String, Object> status = new LinkedHashMap<>(4);
+    status.put("id", socket.id());
+    status.put("pingTimeout", server.options().pingTimeout());
+    status.put("isAuthenticated", socket.authToken() != null);
+    return status;
+  }
+
+  /** Strict handshake: anything but #handshake before it closes the socket with 4009. */
+  private boolean strictHandshakeViolated() {
+    if (server.options().strictHandshake() && AGServerSocket.CONNECTING.equals(socket.state())) {
+      socket.disconnect(CloseCodes.STRICT_HANDSHAKE, null);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,134 @@
+package io.agserver;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+
+import io.agserver.internal.AGScheduler;
+
+/**
+ * A socket's batching: while a batch is open, packets are collected and leave as one JSON array
+ * frame; {@code startBatching} flushes every {@code batchInterval}.
+ */
+final class SocketBatcher {
+
+  private final AGServerSocket socket;
+  private final AGScheduler scheduler;
+  private final long batchInterval;
+  private volatile List<Object> buffer;
+  private boolean batching;
+  private ScheduledFuture<?> flusher;
+
+  SocketBatcher(AGServerSocket socket, AGScheduler scheduler, long batchInterval) {
+    this.socket = socket;
+    this.scheduler = scheduler;
+    this.batchInterval = batchInterval;
+  }
+
+  /** Adds the packet to the open batch; false when no batch is open. */
+  boolean buffer(Object packet) {
+    if (buffer == null) {
+      return false;
+    }
+    synchronized (this) {
+      if (buffer == null) {
+        return false;
+      }
+      buffer.add(packet);
+      return true;
+    }
+  }
+
+  synchronized void startBatch() {
+    buffer = new ArrayList<>();
+  }
+
+  void flushBatch() {
+    List<Object> batch;
+    synchronized (this) {
+      batch = buffer;
+      buffer = null;
+    }
+    if (batch == null || batch.isEmpty()) {
+      return;
+    }
+    String encoded = socket.serialize(batch);
+    if (encoded != null) {
+      socket.sendEncoded(encoded);
+    }
+  }
+
+  synchronized void cancelBatch() {
+    buffer = null;
+  }
+
+  synchronized boolean isBatching() {
+    return batching;
+  }
+
+  void startBatching() {
+    synchronized (this) {
+      batching = true;
+    }
+    startInterval();
+  }
+
+  /** Batching for a while after the handshake (batchOnHandshake). */
+  void startTemporarily(long durationMillis) {
+    startInterval();
+    scheduler.after(durationMillis, () -> {
+      if (!isBatching()) {
+        stopInterval();
+      }
+    });
+  }
+
+  void stopBatching() {
+    synchronized (this) {
+      batching = false;
+    }
+    stopInterval();
+  }
+
+  void cancelBatching() {
+    ScheduledFuture<?> running;
+    synchronized (this) {
+      batching = false;
+      running = flusher;
+      flusher = null;
+      buffer = null;
+    }
+    if (running != null) {
+      running.cancel(false);
+    }
+  }
+
+  private void startInterval() {
+    synchronized (this) {
+      if (flusher != null) {
+        return;
+      }
+      buffer = new ArrayList<>();
+      flusher = scheduler.every(batchInterval, () -> {
+        flushBatch();
+        synchronized (this) {
+          if (flusher != null) {
+            buffer = new ArrayList<>();
+          }
+        }
+      });
+    }
+  }
+
+  private void stopInterval() {
+    ScheduledFuture<?> running;
+    synchronized (this) {
+      running = flusher;
+      flusher = null;
+    }
+    if (running != null) {
+      running.cancel(false);
+    }
+    flushBatch();
+  }
+}

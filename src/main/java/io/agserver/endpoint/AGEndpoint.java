@@ -1,0 +1,62 @@
+package io.agserver.endpoint;
+
+import java.nio.ByteBuffer;
+
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+
+import io.agserver.AGServer;
+import io.agserver.AGServerSocket;
+import io.agserver.AGUpgradeRequest;
+
+/**
+ * The Jakarta WebSocket adapter: one instance per connection, handing frames, closes and errors
+ * to its {@link AGServerSocket}.
+ */
+public final class AGEndpoint extends Endpoint {
+
+  static final String REQUEST_PROPERTY = "io.agserver.upgradeRequest";
+
+  private final AGServer server;
+  private volatile AGServerSocket socket;
+
+  AGEndpoint(AGServer server) {
+    this.server = server;
+  }
+
+  @Override
+  public void onOpen(Session session, EndpointConfig config) {
+    long maxPayload = server.options().maxPayload();
+    int limit = (int) Math.min(Integer.MAX_VALUE, maxPayload);
+    session.setMaxTextMessageBufferSize(limit);
+    session.setMaxBinaryMessageBufferSize(limit);
+    session.setMaxIdleTimeout(0);
+    AGUpgradeRequest request = (AGUpgradeRequest) session.getUserProperties().get(REQUEST_PROPERTY);
+    if (request == null) {
+      request = UpgradeRequests.fromSession(session);
+    }
+    AGServerSocket created = server.accept(new JakartaTransport(session), request);
+    socket = created;
+    session.addMessageHandler(String.class, (MessageHandler.Whole<String>) created::receive);
+    session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) created::receive);
+  }
+
+  @Override
+  public void onClose(Session session, CloseReason closeReason) {
+    AGServerSocket current = socket;
+    if (current != null) {
+      current.transportClosed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());
+    }
+  }
+
+  @Override
+  public void onError(Session session, Throwable error) {
+    AGServerSocket current = socket;
+    if (current != null) {
+      current.transportError(error);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package io.agserver.internal;
+
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * Runs tasks one at a time in submission order, where each task may finish later
+ * ({@link CompletionStage}): run now when idle, queue otherwise, start the next on completion. No
+ * thread ever waits; a task that completes inline lets the next run in the same loop.
+ */
+public final class SerialRunner {
+
+  private final ConcurrentLinkedQueue<Supplier<? extends CompletionStage<?>>> tasks =
+      new ConcurrentLinkedQueue<>();
+  private final AtomicInteger wip = new AtomicInteger();
+  private final java.util.function.Consumer<Throwable> onTaskFailure;
+
+  public SerialRunner(java.util.function.Consumer<Throwable> onTaskFailure) {
+    this.onTaskFailure = onTaskFailure;
+  }
+
+  /** Tasks submitted and not finished, the running one included. */
+  public int pending() {
+    return wip.get();
+  }
+
+  public void submit(Supplier<? extends CompletionStage<?>> task) {
+    tasks.offer(task);
+    if (wip.getAndIncrement() == 0) {
+      runLoop();
+    }
+  }
+
+  private void runLoop() {
+    do {
+      Supplier<? extends CompletionStage<?>> task = tasks.poll();
+      CompletionStage<?> stage;
+      try {
+        stage = task.get();
+      } catch (RuntimeException | Error e) {
+        onTaskFailure.accept(e);
+        stage = null;
+      }
+      if (stage != null) {
+        java.util.concurrent.CompletableFuture<?> future = stage.toCompletableFuture();
+        if (!future.isDone()) {
+          future.whenComplete((result, error) -> {
+            if (error != null) {
+              onTaskFailure.accept(error);
+            }
+            if (wip.decrementAndGet() != 0) {
+              runLoop();
+            }
+          });
+          return;
+        }
+        if (future.isCompletedExceptionally()) {
+          future.whenComplete((result, error) -> onTaskFailure.accept(error));
+        }
+      }
+    } while (wip.decrementAndGet() != 0);
+  }
+}
