@@ -88,7 +88,7 @@ public class AGServer {
     start(options, codec, eventSink, threads);
   }
 
-  protected final void start(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink,
+  protected void start(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink,
       ThreadFactory threads) {
     this.options = options;
     this.codec = codec == null ? JsonCodec.instance() : codec;

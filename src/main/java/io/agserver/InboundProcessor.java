@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import io.agserver.event.AGSocketEvent;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
+import io.agserver.protocol.Undefined;
 
 /**
  * What one socket does with each inbound message, in the original's order: decode, batches
@@ -106,7 +107,7 @@ final class InboundProcessor {
     if (isRpc) {
       socket.writeProcedure(event, new AGRequest(socket, cid, event, data, hasData));
     } else {
-      socket.writeReceiver(event, data);
+      socket.writeReceiver(event, hasData ? data : Undefined.INSTANCE);
     }
     return DONE;
   }

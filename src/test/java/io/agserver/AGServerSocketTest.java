@@ -241,7 +241,7 @@ class AGServerSocketTest {
 
     assertEquals("{\"rid\":2,\"data\":{\"a\":[1,null]}}", transport.packets().get(1));
     assertEquals("{\"rid\":3}", transport.packets().get(2));
-    assertEquals(java.util.Arrays.asList("x", null), received);
+    assertEquals(java.util.Arrays.asList("x", io.agserver.protocol.Undefined.INSTANCE), received);
   }
 
   @Test

@@ -44,5 +44,15 @@ final class JsModule extends SimpleModule {
     addSerializer(OptionalDouble.class, optionals);
 
     addSerializer(Throwable.class, new ThrowableSerializer());
+    // Map entries holding it are dropped by the content inclusion filter set in JsonCodec.
+    addSerializer(Undefined.class, new com.fasterxml.jackson.databind.ser.std.StdSerializer<Undefined>(Undefined.class) {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public void serialize(Undefined value, com.fasterxml.jackson.core.JsonGenerator generator,
+          com.fasterxml.jackson.databind.SerializerProvider provider) throws java.io.IOException {
+        generator.writeNull();
+      }
+    });
   }
 }

@@ -48,6 +48,10 @@ public final class JsonCodec implements AGCodec {
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .addModule(new JsModule())
+        // JSON.stringify leaves out properties whose value is undefined.
+        .defaultPropertyInclusion(com.fasterxml.jackson.annotation.JsonInclude.Value.construct(
+            com.fasterxml.jackson.annotation.JsonInclude.Include.ALWAYS,
+            com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM, null, UndefinedFilter.class))
         .build();
     // A JS object key is always a string; a null key becomes "null" as String(null) does.
     mapper.getSerializerProvider().setNullKeySerializer(new NullKeySerializer());
@@ -133,5 +137,18 @@ public final class JsonCodec implements AGCodec {
       }
     }
     return false;
+  }
+
+  /** The content filter that drops undefined values from maps and properties. */
+  public static final class UndefinedFilter {
+    @Override
+    public boolean equals(Object value) {
+      return value == Undefined.INSTANCE;
+    }
+
+    @Override
+    public int hashCode() {
+      return 0;
+    }
   }
 }
