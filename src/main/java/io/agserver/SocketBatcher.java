@@ -39,6 +39,10 @@ final class SocketBatcher {
     }
   }
 
+  boolean isBuffering() {
+    return buffer != null;
+  }
+
   synchronized void startBatch() {
     buffer = new ArrayList<>();
   }

@@ -1,0 +1,130 @@
+package io.agserver;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Undefined;
+
+/**
+ * The client's {@code #subscribe}, {@code #unsubscribe} and {@code #publish} packets, answered
+ * as the original answers them: validation errors as InvalidActionError (a response only when
+ * the client asked for one), broker failures as BrokerError, and the packet then handed to the
+ * socket's {@code #...} procedure or receiver stream.
+ */
+final class PubSubPackets {
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final AGServerSocket socket;
+  private final AGServer server;
+
+  PubSubPackets(AGServerSocket socket, AGServer server) {
+    this.socket = socket;
+    this.server = server;
+  }
+
+  CompletionStage<Void> subscribe(Object cid, Object data, boolean hasData) {
+    if (!(data instanceof Map<?, ?> map) || !(map.get("channel") instanceof String channel)) {
+      return invalid("Subscribe channel name was malformatted", cid, data, hasData, "#subscribe");
+    }
+    if (cid == null) {
+      // The original subscribes only on a request; a bare #subscribe just reaches the receiver.
+      socket.writeReceiver("#subscribe", data);
+      return DONE;
+    }
+    AGRequest request = new AGRequest(socket, cid, "#subscribe", data, true);
+    Map<String, Object> options = new LinkedHashMap<>();
+    map.forEach((key, value) -> {
+      if (!"channel".equals(key)) {
+        options.put(String.valueOf(key), value);
+      }
+    });
+    if (!AGServerSocket.OPEN.equals(socket.state())) {
+      AGError error = AGError.invalidAction(
+          "Cannot subscribe socket to a channel before it has completed the handshake");
+      socket.emitError(error);
+      request.error(error);
+      socket.writeProcedure("#subscribe", request);
+      return DONE;
+    }
+    return socket.subscriptionState().subscribe(channel, options).handle((ok, failure) -> {
+      if (failure != null) {
+        AGError error = AGError.broker("Failed to subscribe socket to the " + channel + " channel - "
+            + SocketSubscriptions.describe(failure));
+        socket.emitError(error);
+        request.error(error);
+      } else {
+        request.end();
+      }
+      socket.writeProcedure("#subscribe", request);
+      return null;
+    });
+  }
+
+  CompletionStage<Void> unsubscribe(Object cid, Object data, boolean hasData) {
+    if (!(data instanceof String channel)) {
+      return invalid("Unsubscribe channel name was malformatted", cid, data, hasData, "#unsubscribe");
+    }
+    return socket.subscriptionState().unsubscribe(channel).handle((ok, failure) -> {
+      AGError error = failure == null ? null : AGError.broker("Failed to unsubscribe socket from the "
+          + channel + " channel - " + SocketSubscriptions.describe(failure));
+      if (error != null) {
+        socket.emitError(error);
+      }
+      if (cid == null) {
+        socket.writeReceiver("#unsubscribe", channel);
+        return null;
+      }
+      AGRequest request = new AGRequest(socket, cid, "#unsubscribe", channel, true);
+      if (error != null) {
+        request.error(error);
+      } else {
+        request.end();
+      }
+      socket.writeProcedure("#unsubscribe", request);
+      return null;
+    });
+  }
+
+  CompletionStage<Void> publish(Object cid, Object data, boolean hasData) {
+    if (!server.options().allowClientPublish()) {
+      return invalid("Client publish feature is disabled", cid, data, hasData, null);
+    }
+    if (!(data instanceof Map<?, ?> map) || !(map.get("channel") instanceof String channel)) {
+      return invalid("Publish channel name was malformatted", cid, data, hasData, null);
+    }
+    Object published = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
+    return server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
+      Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+          ? failure.getCause() : failure;
+      if (error != null) {
+        socket.emitError(error);
+      }
+      if (cid == null) {
+        socket.writeReceiver("#publish", published);
+        return null;
+      }
+      AGRequest request = new AGRequest(socket, cid, "#publish", data, true);
+      if (error != null) {
+        request.error(error);
+      } else {
+        request.end();
+      }
+      socket.writeProcedure("#publish", request);
+      return null;
+    });
+  }
+
+  /** A malformed packet: an error event, and an error response when the client asked for one. */
+  private CompletionStage<Void> invalid(String message, Object cid, Object data, boolean hasData, String event) {
+    AGError error = AGError.invalidAction(message);
+    socket.emitError(error);
+    if (cid != null) {
+      new AGRequest(socket, cid, event, data, hasData).error(error);
+    }
+    return DONE;
+  }
+}

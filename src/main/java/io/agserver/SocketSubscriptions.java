@@ -1,0 +1,149 @@
+package io.agserver;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import io.agserver.event.AGSocketEvent;
+import io.agserver.event.AGSubscriptionEvent;
+import io.agserver.event.AGUnsubscriptionEvent;
+import io.agserver.protocol.AGError;
+import io.agserver.pubsub.BrokerEngine;
+
+/**
+ * The channels one socket is subscribed to, kept in step with the broker: the socket's view and
+ * the broker's agree after every subscribe, unsubscribe and disconnect, in any interleaving.
+ */
+final class SocketSubscriptions {
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final AGServerSocket socket;
+  private final AGServer server;
+  // Insertion order, as Object.keys gives the original's channel names.
+  private final Map<String, Boolean> channels = new LinkedHashMap<>();
+  private boolean closed;
+
+  SocketSubscriptions(AGServerSocket socket, AGServer server) {
+    this.socket = socket;
+    this.server = server;
+  }
+
+  synchronized List<String> list() {
+    return new ArrayList<>(channels.keySet());
+  }
+
+  synchronized boolean contains(String channel) {
+    return channels.containsKey(channel);
+  }
+
+  /** Subscribes; fails with InvalidActionError at the channel limit (even for a channel already held). */
+  CompletionStage<Void> subscribe(String channel, Map<String, Object> subscriptionOptions) {
+    Integer limit = server.options().socketChannelLimit();
+    boolean added;
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(
+            AGError.invalidAction("Socket " + socket.id() + " is closed"));
+      }
+      if (limit != null && limit > 0 && channels.size() >= limit) {
+        return CompletableFuture.failedFuture(AGError.invalidAction("Socket " + socket.id()
+            + " tried to exceed the channel subscription limit of " + limit));
+      }
+      added = channels.putIfAbsent(channel, Boolean.TRUE) == null;
+    }
+    BrokerEngine broker = server.broker();
+    CompletionStage<Void> brokered;
+    try {
+      brokered = broker.subscribeSocket(socket, channel);
+    } catch (RuntimeException e) {
+      brokered = CompletableFuture.failedFuture(e);
+    }
+    return brokered.handle((ok, error) -> {
+      if (error != null) {
+        if (added) {
+          synchronized (this) {
+            channels.remove(channel);
+          }
+        }
+        throw error instanceof RuntimeException runtime ? runtime : new java.util.concurrent.CompletionException(error);
+      }
+      if (!stillHeld(channel)) {
+        // The socket closed while the broker was subscribing: take the broker's entry back.
+        broker.unsubscribeSocket(socket, channel);
+        return null;
+      }
+      socket.emit("subscribe", new AGSocketEvent.Subscribe(channel, subscriptionOptions));
+      server.emit("subscription", new AGSubscriptionEvent(socket, channel, subscriptionOptions));
+      return null;
+    });
+  }
+
+  private synchronized boolean stillHeld(String channel) {
+    return !closed && channels.containsKey(channel);
+  }
+
+  /** Unsubscribes; fails with InvalidActionError when the socket is not subscribed to it. */
+  CompletionStage<Void> unsubscribe(String channel) {
+    synchronized (this) {
+      if (!channels.containsKey(channel)) {
+        return CompletableFuture.failedFuture(AGError.invalidAction("Socket " + socket.id()
+            + " tried to unsubscribe from a channel which it is not subscribed to"));
+      }
+    }
+    return release(channel);
+  }
+
+  private CompletionStage<Void> release(String channel) {
+    CompletionStage<Void> brokered;
+    try {
+      brokered = server.broker().unsubscribeSocket(socket, channel);
+    } catch (RuntimeException e) {
+      brokered = CompletableFuture.failedFuture(e);
+    }
+    return brokered.handle((ok, error) -> {
+      if (error != null) {
+        // As the original: the broker's failure is reported, the unsubscribe itself does not fail.
+        socket.emitError(AGError.broker("Failed to unsubscribe socket from the " + channel + " channel - "
+            + describe(error)));
+        return null;
+      }
+      boolean removed;
+      synchronized (this) {
+        removed = channels.remove(channel) != null;
+      }
+      if (removed) {
+        socket.emit("unsubscribe", new AGSocketEvent.Unsubscribe(channel));
+        server.emit("unsubscription", new AGUnsubscriptionEvent(socket, channel));
+      }
+      return null;
+    });
+  }
+
+  /** On disconnect: leave every channel, with its events; no subscribe succeeds afterwards. */
+  CompletionStage<Void> unsubscribeAll() {
+    List<String> held;
+    synchronized (this) {
+      closed = true;
+      held = new ArrayList<>(channels.keySet());
+    }
+    if (held.isEmpty()) {
+      return DONE;
+    }
+    CompletableFuture<?>[] all = new CompletableFuture<?>[held.size()];
+    for (int i = 0; i < held.size(); i++) {
+      all[i] = release(held.get(i)).toCompletableFuture();
+    }
+    return CompletableFuture.allOf(all);
+  }
+
+  /** What the original's template strings print for an error: "Name: message". */
+  static String describe(Throwable error) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    return cause instanceof AGError ag ? ag.name() + ": " + ag.getMessage() : String.valueOf(cause.getMessage());
+  }
+}

@@ -1,0 +1,346 @@
+package io.agserver.pubsub;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.agserver.stream.AGStream;
+import io.agserver.stream.ConsumerStats;
+import io.agserver.stream.StreamDemux;
+
+/**
+ * The server's own pub/sub client: publishes to channels (bypassing middleware, as server-side
+ * publishes do in the original) and subscribes to channels to consume what clients publish.
+ * It is a subscriber of the broker like any socket.
+ */
+public final class AGExchange implements AGSubscriber {
+
+  /** The exchange, or one of its channels, became subscribed. */
+  public record SubscribeEvent(String channel) {}
+
+  /** The exchange, or one of its channels, became unsubscribed. */
+  public record UnsubscribeEvent(String channel) {}
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final BrokerEngine broker;
+  private final Map<String, String> channelStates = new ConcurrentHashMap<>();
+  private final StreamDemux<Object> channelData = new StreamDemux<>();
+  private final StreamDemux<Object> channelEvents = new StreamDemux<>();
+  private final StreamDemux<Object> listeners = new StreamDemux<>();
+
+  public AGExchange(BrokerEngine broker) {
+    this.broker = broker;
+  }
+
+  @Override
+  public String id() {
+    return "exchange";
+  }
+
+  @Override
+  public void deliverPublish(String channel, Object data, String encoded) {
+    channelData.write(channel, data);
+  }
+
+  public BrokerEngine broker() {
+    return broker;
+  }
+
+  // ---- publishing ----
+
+  /** Publishes to every subscriber of the channel; completes once they all have it queued. */
+  public CompletionStage<Void> transmitPublish(String channel, Object data) {
+    return broker.transmitPublish(channel, data);
+  }
+
+  /** As transmitPublish; fails if the broker could not take the message. */
+  public CompletionStage<Void> invokePublish(String channel, Object data) {
+    return broker.invokePublish(channel, data);
+  }
+
+  // ---- subscriptions ----
+
+  /** Subscribes the exchange to the channel (if it is not already) and returns the channel. */
+  public AGChannel subscribe(String channelName) {
+    if (channelStates.putIfAbsent(channelName, AGChannel.PENDING) == null) {
+      channelStates.put(channelName, AGChannel.SUBSCRIBED);
+      channelEvents.write(channelName + "/subscribe", new SubscribeEvent(channelName));
+      broker.subscribeSocket(this, channelName);
+      listeners.write("subscribe", new SubscribeEvent(channelName));
+    }
+    return new AGChannel(channelName, this);
+  }
+
+  public CompletionStage<Void> unsubscribe(String channelName) {
+    String state = channelStates.remove(channelName);
+    if (AGChannel.SUBSCRIBED.equals(state)) {
+      channelEvents.write(channelName + "/unsubscribe", new UnsubscribeEvent(channelName));
+      broker.unsubscribeSocket(this, channelName);
+      listeners.write("unsubscribe", new UnsubscribeEvent(channelName));
+    }
+    return DONE;
+  }
+
+  /** The channel, subscribed or not. */
+  public AGChannel channel(String channelName) {
+    return new AGChannel(channelName, this);
+  }
+
+  public String getChannelState(String channelName) {
+    return channelStates.getOrDefault(channelName, AGChannel.UNSUBSCRIBED);
+  }
+
+  public Map<String, Object> getChannelOptions(String channelName) {
+    return Map.of();
+  }
+
+  /** Channels the exchange is subscribed to (and pending ones when asked). */
+  public List<String> subscriptions(boolean includePending) {
+    List<String> names = new ArrayList<>();
+    channelStates.forEach((name, state) -> {
+      if (includePending || AGChannel.SUBSCRIBED.equals(state)) {
+        names.add(name);
+      }
+    });
+    return names;
+  }
+
+  public List<String> subscriptions() {
+    return subscriptions(false);
+  }
+
+  public boolean isSubscribed(String channelName, boolean includePending) {
+    String state = channelStates.get(channelName);
+    return includePending ? state != null : AGChannel.SUBSCRIBED.equals(state);
+  }
+
+  public boolean isSubscribed(String channelName) {
+    return isSubscribed(channelName, false);
+  }
+
+  // ---- the exchange's own listeners (subscribe, unsubscribe) ----
+
+  @SuppressWarnings("unchecked")
+  public <E> AGStream<E> listener(String eventName) {
+    return (AGStream<E>) listeners.stream(eventName);
+  }
+
+  public void closeListener(String eventName) {
+    listeners.close(eventName);
+  }
+
+  public void closeAllListeners() {
+    listeners.closeAll();
+  }
+
+  public void killListener(String eventName) {
+    listeners.kill(eventName);
+  }
+
+  public void killAllListeners() {
+    listeners.killAll();
+  }
+
+  public int getListenerBackpressure(String eventName) {
+    return listeners.getBackpressure(eventName);
+  }
+
+  public int getAllListenersBackpressure() {
+    return listeners.getBackpressureAll();
+  }
+
+  public int getBackpressure() {
+    return Math.max(getAllListenersBackpressure(), getAllChannelsBackpressure());
+  }
+
+  // ---- channel streams ----
+
+  AGStream<Object> channelOutput(String channelName) {
+    return channelData.stream(channelName);
+  }
+
+  @SuppressWarnings("unchecked")
+  <E> AGStream<E> channelListener(String channelName, String eventName) {
+    return (AGStream<E>) channelEvents.stream(channelName + "/" + eventName);
+  }
+
+  public void closeChannel(String channelName) {
+    channelCloseOutput(channelName);
+    channelCloseAllListeners(channelName);
+  }
+
+  public void killChannel(String channelName) {
+    channelKillOutput(channelName);
+    channelKillAllListeners(channelName);
+  }
+
+  public void closeAllChannelOutputs() {
+    channelData.closeAll();
+  }
+
+  public void closeAllChannelListeners() {
+    channelEvents.closeAll();
+  }
+
+  public void closeAllChannels() {
+    closeAllChannelOutputs();
+    closeAllChannelListeners();
+  }
+
+  public void killAllChannelOutputs() {
+    channelData.killAll();
+  }
+
+  public void killAllChannelListeners() {
+    channelEvents.killAll();
+  }
+
+  public void killAllChannels() {
+    killAllChannelOutputs();
+    killAllChannelListeners();
+  }
+
+  public void killChannelOutputConsumer(long consumerId) {
+    channelData.killConsumer(consumerId);
+  }
+
+  public void killChannelListenerConsumer(long consumerId) {
+    channelEvents.killConsumer(consumerId);
+  }
+
+  public Optional<ConsumerStats> getChannelOutputConsumerStats(long consumerId) {
+    return channelData.getConsumerStats(consumerId);
+  }
+
+  public Optional<ConsumerStats> getChannelListenerConsumerStats(long consumerId) {
+    return channelEvents.getConsumerStats(consumerId);
+  }
+
+  public List<ConsumerStats> getAllChannelOutputsConsumerStatsList() {
+    return channelData.getConsumerStatsListAll();
+  }
+
+  public List<ConsumerStats> getAllChannelListenersConsumerStatsList() {
+    return channelEvents.getConsumerStatsListAll();
+  }
+
+  public int getChannelBackpressure(String channelName) {
+    return Math.max(channelGetOutputBackpressure(channelName), channelGetAllListenersBackpressure(channelName));
+  }
+
+  public int getAllChannelOutputsBackpressure() {
+    return channelData.getBackpressureAll();
+  }
+
+  public int getAllChannelListenersBackpressure() {
+    return channelEvents.getBackpressureAll();
+  }
+
+  public int getAllChannelsBackpressure() {
+    return Math.max(getAllChannelOutputsBackpressure(), getAllChannelListenersBackpressure());
+  }
+
+  public int getChannelListenerConsumerBackpressure(long consumerId) {
+    return channelEvents.getConsumerBackpressure(consumerId);
+  }
+
+  public int getChannelOutputConsumerBackpressure(long consumerId) {
+    return channelData.getConsumerBackpressure(consumerId);
+  }
+
+  public boolean hasAnyChannelOutputConsumer(long consumerId) {
+    return channelData.hasConsumerAll(consumerId);
+  }
+
+  public boolean hasAnyChannelListenerConsumer(long consumerId) {
+    return channelEvents.hasConsumerAll(consumerId);
+  }
+
+  /** The listener streams of a channel that have consumers ({@code name/event}). */
+  private Set<String> channelStreamNames(String channelName) {
+    String prefix = channelName + "/";
+    Set<String> names = new LinkedHashSet<>();
+    for (ConsumerStats stats : channelEvents.getConsumerStatsListAll()) {
+      if (stats.stream().startsWith(prefix)) {
+        names.add(stats.stream());
+      }
+    }
+    return names;
+  }
+
+  public void channelCloseOutput(String channelName) {
+    channelData.close(channelName);
+  }
+
+  public void channelCloseListener(String channelName, String eventName) {
+    channelEvents.close(channelName + "/" + eventName);
+  }
+
+  public void channelCloseAllListeners(String channelName) {
+    channelStreamNames(channelName).forEach(channelEvents::close);
+  }
+
+  public void channelKillOutput(String channelName) {
+    channelData.kill(channelName);
+  }
+
+  public void channelKillListener(String channelName, String eventName) {
+    channelEvents.kill(channelName + "/" + eventName);
+  }
+
+  public void channelKillAllListeners(String channelName) {
+    channelStreamNames(channelName).forEach(channelEvents::kill);
+  }
+
+  public List<ConsumerStats> channelGetOutputConsumerStatsList(String channelName) {
+    return channelData.getConsumerStatsList(channelName);
+  }
+
+  public List<ConsumerStats> channelGetListenerConsumerStatsList(String channelName, String eventName) {
+    return channelEvents.getConsumerStatsList(channelName + "/" + eventName);
+  }
+
+  public List<ConsumerStats> channelGetAllListenersConsumerStatsList(String channelName) {
+    List<ConsumerStats> all = new ArrayList<>();
+    for (String stream : channelStreamNames(channelName)) {
+      all.addAll(channelEvents.getConsumerStatsList(stream));
+    }
+    return all;
+  }
+
+  public int channelGetOutputBackpressure(String channelName) {
+    return channelData.getBackpressure(channelName);
+  }
+
+  public int channelGetListenerBackpressure(String channelName, String eventName) {
+    return channelEvents.getBackpressure(channelName + "/" + eventName);
+  }
+
+  public int channelGetAllListenersBackpressure(String channelName) {
+    int max = 0;
+    for (String stream : channelStreamNames(channelName)) {
+      max = Math.max(max, channelEvents.getBackpressure(stream));
+    }
+    return max;
+  }
+
+  public boolean channelHasOutputConsumer(String channelName, long consumerId) {
+    return channelData.hasConsumer(channelName, consumerId);
+  }
+
+  public boolean channelHasListenerConsumer(String channelName, String eventName, long consumerId) {
+    return channelEvents.hasConsumer(channelName + "/" + eventName, consumerId);
+  }
+
+  public boolean channelHasAnyListenerConsumer(String channelName, long consumerId) {
+    return channelStreamNames(channelName).stream()
+        .anyMatch(stream -> channelEvents.hasConsumer(stream, consumerId));
+  }
+}
