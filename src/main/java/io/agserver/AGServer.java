@@ -3,6 +3,7 @@ package io.agserver;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -19,6 +20,9 @@ import jakarta.enterprise.inject.spi.CDI;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 import io.agserver.cdi.CdiEventBridge;
+import io.agserver.auth.AuthEngine;
+import io.agserver.auth.JwtKeys;
+import io.agserver.auth.JwtAuthEngine;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGErrorEvent;
 import io.agserver.event.AGHandshakeEvent;
@@ -28,6 +32,9 @@ import io.agserver.internal.AGScheduler;
 import io.agserver.internal.IdGenerator;
 import io.agserver.protocol.AGCodec;
 import io.agserver.protocol.JsonCodec;
+import io.agserver.pubsub.AGExchange;
+import io.agserver.pubsub.AGSimpleBroker;
+import io.agserver.pubsub.BrokerEngine;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;
 import io.agserver.stream.StreamDemux;
@@ -53,6 +60,9 @@ public class AGServer {
   private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
+  private BrokerEngine broker;
+  private AGExchange exchange;
+  private volatile AuthEngine authEngine;
   private String pingMessage;
   private String pongMessage;
 
@@ -62,7 +72,23 @@ public class AGServer {
   @PostConstruct
   void init() {
     AGServerOptions configured = AGServerOptions.fromConfig(ConfigProvider.getConfig());
+    authEngine = applicationAuthEngine(configured);
     start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()), managedThreadFactory());
+  }
+
+  /**
+   * The application's AuthEngine bean when it has one; else the default engine, with the
+   * MicroProfile JWT keys ({@code mp.jwt.verify.*}) of the configuration.
+   */
+  private static AuthEngine applicationAuthEngine(AGServerOptions options) {
+    var beans = CDI.current().select(AuthEngine.class);
+    if (beans.isAmbiguous()) {
+      throw new IllegalStateException("More than one AuthEngine bean: keep one, or choose one with @Alternative");
+    }
+    if (beans.isResolvable()) {
+      return beans.get();
+    }
+    return JwtAuthEngine.fromConfig(options, ConfigProvider.getConfig());
   }
 
   @PreDestroy
@@ -92,14 +118,51 @@ public class AGServer {
       ThreadFactory threads) {
     this.options = options;
     this.codec = codec == null ? JsonCodec.instance() : codec;
+    if (authEngine == null) {
+      authEngine = new JwtAuthEngine(JwtKeys.from(options));
+    }
     this.eventSink = eventSink == null ? event -> {} : eventSink;
     boolean v1 = options.protocolVersion() == 1;
     this.pingMessage = v1 ? "#1" : "";
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads);
     this.sweep = scheduler.every(sweepPeriod(options), this::sweep);
-    this.ready = true;
-    emit("ready", new AGReadyEvent());
+    this.broker = createBroker(options.brokerEngine());
+    this.broker.setCodecEngine(this.codec);
+    this.broker.onError(this::emitWarning);
+    this.exchange = new AGExchange(broker);
+    broker.ready().thenRun(() -> {
+      ready = true;
+      emit("ready", new AGReadyEvent());
+    });
+  }
+
+  /**
+   * {@code memory} (the default) or the class name of a {@link BrokerEngine}: a CDI bean of that
+   * class when there is one, else an instance made with its no-argument constructor.
+   */
+  private static BrokerEngine createBroker(String name) {
+    if (name == null || name.isBlank() || name.equals("memory") || name.equals(AGSimpleBroker.class.getName())) {
+      return new AGSimpleBroker();
+    }
+    try {
+      Class<?> type = Class.forName(name, true, Thread.currentThread().getContextClassLoader());
+      if (!BrokerEngine.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException(AGServerOptions.PREFIX + "brokerEngine: " + name
+            + " is not a " + BrokerEngine.class.getName());
+      }
+      try {
+        var instance = CDI.current().select(type);
+        if (instance.isResolvable()) {
+          return (BrokerEngine) instance.get();
+        }
+      } catch (IllegalStateException noCdi) {
+        // Outside a CDI container: construct it directly.
+      }
+      return (BrokerEngine) type.getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException(AGServerOptions.PREFIX + "brokerEngine: cannot create " + name, e);
+    }
   }
 
   /** Fine enough for the shortest timer, coarse enough to cost nothing with many sockets. */
@@ -177,6 +240,25 @@ public class AGServer {
     return ready;
   }
 
+  /** The server's pub/sub client: publish to channels, consume them. */
+  public AGExchange exchange() {
+    return exchange;
+  }
+
+  public BrokerEngine broker() {
+    return broker;
+  }
+
+  /** Signs and verifies the sockets' auth tokens. */
+  public AuthEngine authEngine() {
+    return authEngine;
+  }
+
+  /** Replaces the auth engine (the original's setAuthEngine); affects tokens from now on. */
+  public void setAuthEngine(AuthEngine authEngine) {
+    this.authEngine = Objects.requireNonNull(authEngine, "authEngine");
+  }
+
   public AGCodec codec() {
     return codec;
   }
@@ -184,6 +266,7 @@ public class AGServer {
   /** Replaces the wire codec (sc-formatter by default); affects sockets from now on. */
   public void setCodecEngine(AGCodec codec) {
     this.codec = codec;
+    broker.setCodecEngine(codec);
   }
 
   public String generateId() {
@@ -238,6 +321,9 @@ public class AGServer {
     }
     if (scheduler != null) {
       scheduler.close();
+    }
+    if (broker != null) {
+      broker.close();
     }
   }
 

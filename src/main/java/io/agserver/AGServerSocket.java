@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import io.agserver.auth.AuthTokenOptions;
+import io.agserver.auth.DeauthenticateOptions;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGClosureEvent;
 import io.agserver.event.AGConnectionAbortEvent;
@@ -18,6 +20,7 @@ import io.agserver.internal.OutboundQueue;
 import io.agserver.internal.SerialRunner;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
+import io.agserver.pubsub.AGSubscriber;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;
 import io.agserver.stream.StreamDemux;
@@ -29,7 +32,7 @@ import io.agserver.transport.AGTransport;
  * order they arrived ({@link InboundProcessor}); outbound frames leave one at a time
  * ({@link OutboundQueue}); any thread may call the public methods.
  */
-public class AGServerSocket {
+public class AGServerSocket implements AGSubscriber {
 
   public static final String CONNECTING = "connecting";
   public static final String OPEN = "open";
@@ -46,6 +49,7 @@ public class AGServerSocket {
   private final InboundProcessor processor;
   private final PendingInvokes invokes;
   private final SocketBatcher batcher;
+  private final SocketSubscriptions subscriptions;
   private final StreamDemux<Object> listeners = new StreamDemux<>();
   private final StreamDemux<Object> receivers = new StreamDemux<>();
   private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
@@ -55,6 +59,7 @@ public class AGServerSocket {
   volatile String authState = UNAUTHENTICATED;
   volatile Map<String, Object> authToken;
   volatile String signedAuthToken;
+  final SocketAuth auth = new SocketAuth(this);
 
   private volatile long inboundReceived;
   private volatile long inboundProcessed;
@@ -76,6 +81,7 @@ public class AGServerSocket {
     this.processor = new InboundProcessor(this, server);
     this.invokes = new PendingInvokes();
     this.batcher = new SocketBatcher(this, server.scheduler(), options.batchInterval());
+    this.subscriptions = new SocketSubscriptions(this, server);
     long now = System.currentTimeMillis();
     this.lastPongResetAt = now;
     this.nextPingAt = now + options.pingInterval();
@@ -116,6 +122,54 @@ public class AGServerSocket {
 
   public String signedAuthToken() {
     return signedAuthToken;
+  }
+
+  /**
+   * Authenticates the socket with a token holding {@code data} (plus iat and exp), signed with the
+   * server's key, and sends it to the client ({@code #setAuthToken}), which keeps it for later
+   * connections. The stage completes once it is sent; it fails, and the socket closes with 4002,
+   * if the token cannot be signed.
+   */
+  public CompletionStage<Void> setAuthToken(Map<String, ?> data) {
+    return auth.setAuthToken(data, AuthTokenOptions.DEFAULTS);
+  }
+
+  /** As {@link #setAuthToken(Map)} with an expiry of its own, or an acknowledged delivery. */
+  public CompletionStage<Void> setAuthToken(Map<String, ?> data, AuthTokenOptions options) {
+    return auth.setAuthToken(data, options);
+  }
+
+  /** Drops the socket's token and tells the client to drop it too ({@code #removeAuthToken}). */
+  public CompletionStage<Void> deauthenticate() {
+    return auth.deauthenticate(DeauthenticateOptions.DEFAULTS);
+  }
+
+  /** As {@link #deauthenticate()}; with rejectOnFailedDelivery, waits for the client's acknowledgement. */
+  public CompletionStage<Void> deauthenticate(DeauthenticateOptions options) {
+    return auth.deauthenticate(options);
+  }
+
+  /** Drops the token on the server side only, with the deauthentication events. */
+  public void deauthenticateSelf() {
+    auth.deauthenticateSelf();
+  }
+
+  /** Whether the socket's token has expired (its numeric exp is in the past). */
+  public boolean isAuthTokenExpired() {
+    return SocketAuth.isAuthTokenExpired(authToken);
+  }
+
+  /** Whether {@code token} has expired, as the original's isAuthTokenExpired(token). */
+  public boolean isAuthTokenExpired(Map<String, ?> token) {
+    return SocketAuth.isAuthTokenExpired(token);
+  }
+
+  /** setAuthToken's signing failure: close with {@code code}; {@code reason} is for the server's events. */
+  void closeForAuthFailure(int code, String reason) {
+    if (state != CLOSED) {
+      destroy(code, reason);
+      outbound.close(code, null);
+    }
   }
 
   public long bytesReceived() {
@@ -392,6 +446,7 @@ public class AGServerSocket {
       }
       emitError(AGError.socketProtocol(message, code));
     }
+    subscriptions.unsubscribeAll();
     emit("end", new AGSocketEvent.End());
     if (server.options().socketStreamCleanupMode() == AGServerOptions.CleanupMode.KILL) {
       killAllStreams();
@@ -421,6 +476,9 @@ public class AGServerSocket {
       return;
     }
     invokes.expire(now);
+    if (auth.activeExpiryDue(now)) {
+      inbound.submit(auth::expireNow);
+    }
   }
 
   /** The transport signals the end of a failed send or a slow reader. */
@@ -439,6 +497,60 @@ public class AGServerSocket {
       destroy(CloseCodes.POLICY_VIOLATION, reason);
       outbound.closeNow(CloseCodes.POLICY_VIOLATION, reason);
     }
+  }
+
+  // ---- pub/sub ----
+
+  /** The channels this socket is subscribed to, in subscription order. */
+  public List<String> subscriptions() {
+    return subscriptions.list();
+  }
+
+  public boolean isSubscribed(String channel) {
+    return subscriptions.contains(channel);
+  }
+
+  SocketSubscriptions subscriptionState() {
+    return subscriptions;
+  }
+
+  /** A publish on a subscribed channel, from the broker: the shared frame goes out as it is. */
+  @Override
+  public void deliverPublish(String channel, Object data, String encoded) {
+    if (state != OPEN) {
+      return;
+    }
+    if (encoded != null && !batcher.isBuffering()) {
+      outbound.offer(encoded);
+    } else {
+      sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
+    }
+  }
+
+  /** Unsubscribes the client from every channel, telling it with {@code #kickOut}. */
+  public CompletionStage<Void> kickOut() {
+    return kickOut(subscriptions.list(), null);
+  }
+
+  /** Unsubscribes the client from {@code channel} with {@code #kickOut} (message may be null). */
+  public CompletionStage<Void> kickOut(String channel, Object message) {
+    return kickOut(channel == null ? subscriptions.list() : List.of(channel), message);
+  }
+
+  /** Unsubscribes the client from each channel; fails if it was not subscribed to one of them. */
+  public CompletionStage<Void> kickOut(List<String> channels, Object message) {
+    CompletableFuture<?>[] all = new CompletableFuture<?>[channels.size()];
+    for (int i = 0; i < channels.size(); i++) {
+      String channel = channels.get(i);
+      Map<String, Object> data = new LinkedHashMap<>(4);
+      data.put("channel", channel);
+      if (message != null) {
+        data.put("message", message);
+      }
+      transmit("#kickOut", data);
+      all[i] = subscriptions.unsubscribe(channel).toCompletableFuture();
+    }
+    return CompletableFuture.allOf(all);
   }
 
   // ---- back-pressure ----

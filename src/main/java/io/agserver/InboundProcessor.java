@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import io.agserver.event.AGSocketEvent;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
+import io.agserver.protocol.Errors;
 import io.agserver.protocol.Undefined;
 
 /**
@@ -24,10 +25,12 @@ final class InboundProcessor {
 
   private final AGServerSocket socket;
   private final AGServer server;
+  private final PubSubPackets pubSub;
 
   InboundProcessor(AGServerSocket socket, AGServer server) {
     this.socket = socket;
     this.server = server;
+    this.pubSub = new PubSubPackets(socket, server);
   }
 
   CompletionStage<Void> process(Object message, boolean isPong) {
@@ -41,6 +44,8 @@ final class InboundProcessor {
     if (isPong) {
       if (server.options().strictHandshake() && socket.state() == AGServerSocket.CONNECTING) {
         socket.disconnect(CloseCodes.STRICT_HANDSHAKE, null);
+      } else {
+        socket.auth.checkExpiry();
       }
       return DONE;
     }
@@ -97,12 +102,37 @@ final class InboundProcessor {
         return DONE;
       }
       AGRequest request = new AGRequest(socket, cid, event, data, hasData);
-      processHandshake(request);
-      socket.writeProcedure(event, request);
-      return DONE;
+      return then(processHandshake(request), () -> socket.writeProcedure(event, request));
     }
     if (strictHandshakeViolated()) {
       return DONE;
+    }
+    if (event.equals("#authenticate")) {
+      if (!isRpc) {
+        socket.emitError(AGError.invalidAction("Authenticate request was malformatted"));
+        socket.disconnect(CloseCodes.HANDSHAKE_REJECTED, null);
+        return DONE;
+      }
+      AGRequest request = new AGRequest(socket, cid, event, data, hasData);
+      return then(socket.auth.processAuthenticateRequest(request), () -> socket.writeProcedure(event, request));
+    }
+    if (event.equals("#removeAuthToken")) {
+      socket.auth.deauthenticateSelf();
+      socket.writeReceiver(event, hasData ? data : Undefined.INSTANCE);
+      return DONE;
+    }
+    // An expired token is dropped before the event is handled; the inbound middleware (issue 5)
+    // gets this error on its action.
+    AGError authTokenExpiredError = socket.auth.processAuthTokenExpiry();
+    switch (event) {
+      case "#subscribe":
+        return pubSub.subscribe(isRpc ? cid : null, data, hasData);
+      case "#unsubscribe":
+        return pubSub.unsubscribe(isRpc ? cid : null, data, hasData);
+      case "#publish":
+        return pubSub.publish(isRpc ? cid : null, data, hasData);
+      default:
+        break;
     }
     if (isRpc) {
       socket.writeProcedure(event, new AGRequest(socket, cid, event, data, hasData));
@@ -112,27 +142,60 @@ final class InboundProcessor {
     return DONE;
   }
 
-  private void processHandshake(AGRequest request) {
+  private CompletionStage<Void> processHandshake(AGRequest request) {
     if (!AGServerSocket.CONNECTING.equals(socket.state())) {
       // A repeated #handshake gets its answer again; the socket is not counted twice.
-      request.end(status());
-      return;
+      request.end(status(null));
+      return DONE;
     }
-    Map<String, Object> status = status();
+    SocketAuth auth = socket.auth;
+    return auth.validateAuthToken(SocketAuth.handshakeToken(request.data()))
+        // (issue 5: the HANDSHAKE_SC middleware runs here, with this AuthInfo as its action's data)
+        .thenCompose(auth::authenticateHandshake)
+        .thenAccept(result -> completeHandshake(request, result));
+  }
+
+  private void completeHandshake(AGRequest request, SocketAuth.HandshakeAuth result) {
+    if (!AGServerSocket.CONNECTING.equals(socket.state())) {
+      return; // closed while its token was being verified
+    }
+    Map<String, Object> status = status(result.authError());
     if (!socket.open()) {
       return;
     }
     request.end(status);
     socket.startBatchOnHandshake();
-    socket.emitConnect(status, null);
+    if (result.removeToken()) {
+      // After the answer, as the original's deauthenticate() queues it.
+      socket.auth.transmitRemoveAuthToken();
+    }
+    socket.emitConnect(status, result.authError());
+    if (Boolean.TRUE.equals(status.get("isAuthenticated"))) {
+      // After 'connect' and 'connection', so that their handlers can listen for these.
+      socket.auth.triggerAuthenticationEvents(result.oldAuthState());
+    }
   }
 
-  private Map<String, Object> status() {
+  /** The handshake's answer: id, pingTimeout, authError (only for a bad token sent), isAuthenticated. */
+  private Map<String, Object> status(AGError authError) {
     Map<String, Object> status = new LinkedHashMap<>(4);
     status.put("id", socket.id());
     status.put("pingTimeout", server.options().pingTimeout());
+    if (authError != null) {
+      status.put("authError", Errors.dehydrate(authError));
+    }
     status.put("isAuthenticated", socket.authToken() != null);
     return status;
+  }
+
+  /** {@code next} after {@code step}: at once when the step is already done. */
+  private static CompletionStage<Void> then(CompletionStage<Void> step, Runnable next) {
+    CompletableFuture<Void> future = step.toCompletableFuture();
+    if (future.isDone() && !future.isCompletedExceptionally()) {
+      next.run();
+      return DONE;
+    }
+    return step.thenRun(next);
   }
 
   /** Strict handshake: anything but #handshake before it closes the socket with 4009. */

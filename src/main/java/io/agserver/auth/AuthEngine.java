@@ -7,7 +7,7 @@ import io.agserver.AGServerSocket;
 
 /**
  * Signs and verifies the JSON Web Tokens that authenticate sockets: the {@code authEngine} of
- * socketcluster-server. The default is {@link SmallRyeJwtAuthEngine}; an application replaces it
+ * socketcluster-server. The default is {@link JwtAuthEngine}; an application replaces it
  * with a CDI bean implementing this interface, or with {@code AGServer.setAuthEngine}.
  *
  * <p>Either method may complete later (a key server, a remote signer); the socket waits for it

@@ -32,10 +32,6 @@ public record AuthTokenOptions(Duration expiresIn, Duration notBefore, boolean r
     return DEFAULTS.withExpiresIn(Timespan.parse(timespan));
   }
 
-  public static AuthTokenOptions rejectOnFailedDelivery() {
-    return DEFAULTS.withRejectOnFailedDelivery(true);
-  }
-
   public AuthTokenOptions withExpiresIn(Duration value) {
     return new AuthTokenOptions(value, notBefore, rejectOnFailedDelivery);
   }

@@ -10,7 +10,6 @@ public record DeauthenticateOptions(boolean rejectOnFailedDelivery) {
 
   public static final DeauthenticateOptions DEFAULTS = new DeauthenticateOptions(false);
 
-  public static DeauthenticateOptions rejectOnFailedDelivery() {
-    return new DeauthenticateOptions(true);
-  }
+  /** {@code #removeAuthToken} as an invoke the client must acknowledge. */
+  public static final DeauthenticateOptions REJECT_ON_FAILED_DELIVERY = new DeauthenticateOptions(true);
 }

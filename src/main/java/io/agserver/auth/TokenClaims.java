@@ -37,7 +37,7 @@ public final class TokenClaims {
     }
     Number iat = (Number) claims.get("iat");
     Number timestamp = iat == null || iat.doubleValue() == 0 || Double.isNaN(iat.doubleValue())
-        ? Long.valueOf(nowSeconds) : iat;
+        ? integer(nowSeconds) : iat;
     claims.put("iat", timestamp);
     if (options.notBefore() != null) {
       if (claims.containsKey("nbf")) {
@@ -75,7 +75,7 @@ public final class TokenClaims {
   static Number offset(Number timestamp, Duration span) {
     boolean wholeSeconds = span.getNano() == 0;
     if (wholeSeconds && (timestamp instanceof Long || timestamp instanceof Integer)) {
-      return Math.addExact(timestamp.longValue(), span.getSeconds());
+      return integer(Math.addExact(timestamp.longValue(), span.getSeconds()));
     }
     double value = wholeSeconds
         ? timestamp.doubleValue() + span.getSeconds()
@@ -83,11 +83,19 @@ public final class TokenClaims {
     return number(value);
   }
 
-  /** A double as the JSON reader would give it back: integral values as Long. */
+  /** A double as the JSON reader would give it back: integral values as Integer or Long. */
   private static Number number(double value) {
     if (value == Math.rint(value) && Math.abs(value) <= (1L << 53)) {
-      return (long) value;
+      return integer((long) value);
     }
     return value;
+  }
+
+  /** As the codec reads integers: Integer when it fits, else Long. */
+  private static Number integer(long value) {
+    if (value == (int) value) {
+      return Integer.valueOf((int) value);
+    }
+    return Long.valueOf(value);
   }
 }

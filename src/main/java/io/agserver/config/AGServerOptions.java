@@ -38,6 +38,7 @@ public record AGServerOptions(
     Optional<String> authAlgorithm,
     Optional<String> authVerifyAlgorithms,
     long authDefaultExpiry,
+    AuthExpiryCheck authExpiryCheck,
     String host,
     Integer sourcePort,
     boolean secure) {
@@ -46,6 +47,13 @@ public record AGServerOptions(
 
   /** What happens to a socket's streams once it has disconnected. */
   public enum CleanupMode { KILL, CLOSE }
+
+  /**
+   * When an expired auth token deauthenticates its socket: PASSIVE when the socket's next
+   * message arrives (the original's behaviour), ACTIVE also as soon as the server's timer sweep
+   * sees it expire.
+   */
+  public enum AuthExpiryCheck { PASSIVE, ACTIVE }
 
   public AGServerOptions {
     requirePositive("ackTimeout", ackTimeout);
@@ -115,6 +123,7 @@ public record AGServerOptions(
         r.optional("authAlgorithm"),
         r.optional("authVerifyAlgorithms"),
         r.number("authDefaultExpiry", 86_400),
+        r.authExpiryCheck("authExpiryCheck", AuthExpiryCheck.PASSIVE),
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));
@@ -184,6 +193,18 @@ public record AGServerOptions(
         case "true" -> true;
         case "false" -> false;
         default -> throw invalid(name, raw.get(), "true or false");
+      };
+    }
+
+    AuthExpiryCheck authExpiryCheck(String name, AuthExpiryCheck fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      return switch (raw.get().toLowerCase(Locale.ROOT)) {
+        case "passive" -> AuthExpiryCheck.PASSIVE;
+        case "active" -> AuthExpiryCheck.ACTIVE;
+        default -> throw invalid(name, raw.get(), "passive or active");
       };
     }
 

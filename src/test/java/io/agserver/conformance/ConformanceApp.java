@@ -1,11 +1,14 @@
 package io.agserver.conformance;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -16,6 +19,7 @@ import jakarta.inject.Inject;
 import io.agserver.AGRequest;
 import io.agserver.AGServer;
 import io.agserver.AGServerSocket;
+import io.agserver.auth.AuthTokenOptions;
 import io.agserver.event.AGAuthenticationEvent;
 import io.agserver.event.AGAuthenticationStateChangeEvent;
 import io.agserver.event.AGBadSocketAuthTokenEvent;
@@ -98,7 +102,15 @@ public class ConformanceApp {
       }
       request.error(error);
     });
+    socket.procedure("login").consume(request ->
+        answer(request, socket.setAuthToken(user(request))));
+    socket.procedure("loginExp").consume(request -> {
+      Number seconds = (Number) ((Map<?, ?>) request.data()).get("seconds");
+      answer(request, socket.setAuthToken(user(request),
+          AuthTokenOptions.expiresIn(Duration.ofMillis(Math.round(seconds.doubleValue() * 1000)))));
+    });
     socket.procedure("whoami").consume(request -> request.end(socket.authToken()));
+    socket.procedure("logout").consume(request -> answer(request, socket.deauthenticate()));
     socket.procedure("disconnectMe").consume(request -> {
       request.end(Map.of("ok", true));
       socket.disconnect(4321, "bye");
@@ -109,7 +121,27 @@ public class ConformanceApp {
       socket.transmit((String) data.get("receiver"), data.get("data"));
       request.end(Map.of("ok", true));
     });
+    socket.procedure("serverPublish").consumeAsync(request -> {
+      Map<?, ?> data = (Map<?, ?>) request.data();
+      return server.exchange().transmitPublish((String) data.get("channel"), data.get("data"))
+          .whenComplete((ok, error) -> answer(request, error));
+    });
+    socket.procedure("kick").consumeAsync(request -> {
+      Map<?, ?> data = (Map<?, ?>) request.data();
+      return socket.kickOut((String) data.get("channel"), data.get("message"))
+          .whenComplete((ok, error) -> answer(request, error));
+    });
     socket.procedure("state").consume(request -> request.end(state(socket)));
+    // Not in APP.md (no public test calls it): what the Java integration tests check of the
+    // upgrade request (src/test/java/io/agserver/it/UpgradeRequestIT).
+    socket.procedure("_remoteAddress").consume(request -> {
+      Map<String, Object> peer = new LinkedHashMap<>();
+      peer.put("remoteAddress", socket.remoteAddress());
+      peer.put("remotePort", socket.request().remotePort());
+      peer.put("uri", String.valueOf(socket.request().uri()));
+      peer.put("query", socket.request().query());
+      request.end(peer);
+    });
     socket.procedure("slow").consume(request -> {
       Object ms = ((Map<?, ?>) request.data()).get("ms");
       long delay = ((Number) ms).longValue();
@@ -133,6 +165,33 @@ public class ConformanceApp {
     socket.<AGSocketEvent.Raw>listener("raw").consume(raw -> socket.transmit("raw", text(raw.message())));
   }
 
+  /** {ok: true}, or the error that prevented it. */
+  private static void answer(AGRequest request, Throwable error) {
+    if (error == null) {
+      request.end(Map.of("ok", true));
+    } else {
+      request.error(error instanceof java.util.concurrent.CompletionException ? error.getCause() : error);
+    }
+  }
+
+  /** {username: data.username} (null values allowed, unlike Map.of). */
+  private static Map<String, Object> user(AGRequest request) {
+    Map<String, Object> user = new LinkedHashMap<>();
+    user.put("username", request.data() instanceof Map<?, ?> data ? data.get("username") : null);
+    return user;
+  }
+
+  /** {ok: true} once {@code done} completes (#setAuthToken / #removeAuthToken are sent by then). */
+  private static void answer(AGRequest request, CompletionStage<Void> done) {
+    done.whenComplete((ok, error) -> {
+      if (error == null) {
+        request.end(Map.of("ok", true));
+      } else {
+        request.error(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+      }
+    });
+  }
+
   private static void callClient(AGServerSocket socket, AGRequest request) {
     Map<?, ?> data = (Map<?, ?>) request.data();
     String procedure = (String) data.get("procedure");
@@ -151,7 +210,9 @@ public class ConformanceApp {
     Map<String, Object> state = new LinkedHashMap<>();
     state.put("id", socket.id());
     state.put("authState", socket.authState());
-    state.put("subscriptions", List.of());
+    List<String> subscriptions = new ArrayList<>(socket.subscriptions());
+    Collections.sort(subscriptions);
+    state.put("subscriptions", subscriptions);
     state.put("clientsCount", server.clientsCount());
     state.put("pendingClientsCount", server.pendingClientsCount());
     return state;
