@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
@@ -60,6 +62,12 @@ public class AGServer {
   private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
+  public static final String MIDDLEWARE_HANDSHAKE = MiddlewareLines.HANDSHAKE;
+  public static final String MIDDLEWARE_INBOUND_RAW = MiddlewareLines.INBOUND_RAW;
+  public static final String MIDDLEWARE_INBOUND = MiddlewareLines.INBOUND;
+  public static final String MIDDLEWARE_OUTBOUND = MiddlewareLines.OUTBOUND;
+
+  private final MiddlewareLines middleware = new MiddlewareLines(this);
   private BrokerEngine broker;
   private AGExchange exchange;
   private volatile AuthEngine authEngine;
@@ -74,6 +82,20 @@ public class AGServer {
     AGServerOptions configured = AGServerOptions.fromConfig(ConfigProvider.getConfig());
     authEngine = applicationAuthEngine(configured);
     start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()), managedThreadFactory());
+    installMiddlewareBeans();
+  }
+
+  /** Every CDI bean of a middleware line interface, ordered by its class's {@code @Priority}. */
+  private void installMiddlewareBeans() {
+    List<io.agserver.middleware.AGMiddleware> beans = new java.util.ArrayList<>();
+    Map<io.agserver.middleware.AGMiddleware, Integer> priorities = new java.util.IdentityHashMap<>();
+    CDI.current().select(io.agserver.middleware.AGMiddleware.class).handles().forEach(handle -> {
+      io.agserver.middleware.AGMiddleware bean = handle.get();
+      jakarta.annotation.Priority priority = handle.getBean().getBeanClass().getAnnotation(jakarta.annotation.Priority.class);
+      priorities.put(bean, priority == null ? io.agserver.middleware.AGMiddleware.DEFAULT_PRIORITY : priority.value());
+      beans.add(bean);
+    });
+    setMiddlewareBeans(beans, priorities::get);
   }
 
   /**
@@ -240,6 +262,65 @@ public class AGServer {
     return ready;
   }
 
+  // ---- middleware ----
+
+  /**
+   * Sets the function of a middleware line ({@link #MIDDLEWARE_HANDSHAKE},
+   * {@link #MIDDLEWARE_INBOUND_RAW}, {@link #MIDDLEWARE_INBOUND}, {@link #MIDDLEWARE_OUTBOUND}): it
+   * is handed a stream of {@link AGAction}s for each new socket (for each upgrade request on the
+   * handshake line) and must allow or block every action. One function per line, as in the
+   * original; it runs after the line's CDI middleware beans.
+   */
+  public void setMiddleware(String type, Consumer<AGStream<AGAction>> middlewareFunction) {
+    middleware.setFunction(type, middlewareFunction);
+  }
+
+  public void removeMiddleware(String type) {
+    middleware.removeFunction(type);
+  }
+
+  /** Whether a function is set on the line with {@link #setMiddleware}. */
+  public boolean hasMiddleware(String type) {
+    return middleware.hasFunction(type);
+  }
+
+  MiddlewareLines middleware() {
+    return middleware;
+  }
+
+  /**
+   * Installs the chain of CDI middleware beans of each line, ordered by priority: done by the
+   * container at startup, and usable by tests and embedders.
+   */
+  public void setMiddlewareBeans(List<? extends io.agserver.middleware.AGMiddleware> beans,
+      java.util.function.ToIntFunction<io.agserver.middleware.AGMiddleware> priority) {
+    middleware.setBeans(MIDDLEWARE_HANDSHAKE,
+        beans.stream().filter(io.agserver.middleware.HandshakeMiddleware.class::isInstance).toList(), priority);
+    middleware.setBeans(MIDDLEWARE_INBOUND_RAW,
+        beans.stream().filter(io.agserver.middleware.InboundRawMiddleware.class::isInstance).toList(), priority);
+    middleware.setBeans(MIDDLEWARE_INBOUND,
+        beans.stream().filter(io.agserver.middleware.InboundMiddleware.class::isInstance).toList(), priority);
+    middleware.setBeans(MIDDLEWARE_OUTBOUND,
+        beans.stream().filter(io.agserver.middleware.OutboundMiddleware.class::isInstance).toList(), priority);
+  }
+
+  /**
+   * Runs HANDSHAKE_WS for an upgrade request: completes when allowed, fails with the error to
+   * refuse it with (401).
+   */
+  public CompletionStage<Object> verifyHandshake(AGUpgradeRequest request) {
+    if (!middleware.has(MIDDLEWARE_HANDSHAKE)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    AGStream<AGAction> stream = middleware.openStream(MIDDLEWARE_HANDSHAKE);
+    AGAction action = AGAction.builder(AGAction.HANDSHAKE_WS).request(request).build();
+    CompletableFuture<Object> result = middleware.process(MIDDLEWARE_HANDSHAKE, action, stream, null);
+    if (stream != null) {
+      result.whenComplete((ok, error) -> stream.close());
+    }
+    return result;
+  }
+
   /** The server's pub/sub client: publish to channels, consume them. */
   public AGExchange exchange() {
     return exchange;
@@ -290,6 +371,7 @@ public class AGServer {
   /** A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. */
   public AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
     AGServerSocket socket = new AGServerSocket(generateId(), this, transport, request);
+    socket.openMiddlewareStreams(middleware);
     pendingClients.put(socket.id(), socket);
     emit("handshake", new AGHandshakeEvent(socket));
     return socket;

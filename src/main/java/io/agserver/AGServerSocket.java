@@ -50,6 +50,7 @@ public class AGServerSocket implements AGSubscriber {
   private final PendingInvokes invokes;
   private final SocketBatcher batcher;
   private final SocketSubscriptions subscriptions;
+  private final SerialRunner outboundOrder = new SerialRunner(this::emitError);
   private final StreamDemux<Object> listeners = new StreamDemux<>();
   private final StreamDemux<Object> receivers = new StreamDemux<>();
   private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
@@ -240,7 +241,7 @@ public class AGServerSocket implements AGSubscriber {
           "Socket transmit " + event + " event was aborted due to a bad connection", "connectAbort", null, null));
       return;
     }
-    sendObject(eventPacket(event, data, withData, null));
+    sendInOrder(eventPacket(event, data, withData, null));
   }
 
   /** Calls the client's procedure {@code event}; fails with TimeoutError after ackTimeout. */
@@ -266,7 +267,7 @@ public class AGServerSocket implements AGSubscriber {
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
     long cid = invokes.register(event, System.currentTimeMillis() + ackTimeout, result);
-    sendObject(eventPacket(event, data, withData, cid));
+    sendInOrder(eventPacket(event, data, withData, cid));
     return result;
   }
 
@@ -499,6 +500,51 @@ public class AGServerSocket implements AGSubscriber {
     }
   }
 
+  // ---- middleware ----
+
+  // Per-socket action streams of the lines that have a setMiddleware function (as the original).
+  private AGStream<AGAction> handshakeActions;
+  private AGStream<AGAction> inboundRawActions;
+  private AGStream<AGAction> inboundActions;
+  private AGStream<AGAction> outboundActions;
+
+  void openMiddlewareStreams(MiddlewareLines lines) {
+    handshakeActions = lines.openStream(MiddlewareLines.HANDSHAKE);
+    inboundRawActions = lines.openStream(MiddlewareLines.INBOUND_RAW);
+    inboundActions = lines.openStream(MiddlewareLines.INBOUND);
+    outboundActions = lines.openStream(MiddlewareLines.OUTBOUND);
+  }
+
+  /** Whether anything sits on the middleware line. */
+  boolean hasMiddleware(String line) {
+    return server.middleware().has(line);
+  }
+
+  /** Runs the action through a line: the data to use, or the client's error. */
+  CompletableFuture<Object> middleware(String line, AGAction action) {
+    AGStream<AGAction> stream = switch (line) {
+      case MiddlewareLines.HANDSHAKE -> handshakeActions;
+      case MiddlewareLines.INBOUND_RAW -> inboundRawActions;
+      case MiddlewareLines.INBOUND -> inboundActions;
+      default -> outboundActions;
+    };
+    // HANDSHAKE_SC reports blocks as server warnings, as the original (it passes no socket).
+    return server.middleware().process(line, action, stream, MiddlewareLines.HANDSHAKE.equals(line) ? null : this);
+  }
+
+  private void closeMiddlewareStreams(boolean kill) {
+    for (AGStream<AGAction> stream : java.util.Arrays.asList(handshakeActions, inboundRawActions, inboundActions,
+        outboundActions)) {
+      if (stream != null) {
+        if (kill) {
+          stream.kill();
+        } else {
+          stream.close();
+        }
+      }
+    }
+  }
+
   // ---- pub/sub ----
 
   /** The channels this socket is subscribed to, in subscription order. */
@@ -520,11 +566,40 @@ public class AGServerSocket implements AGSubscriber {
     if (state != OPEN) {
       return;
     }
+    if (!hasMiddleware(MiddlewareLines.OUTBOUND)) {
+      sendPublish(channel, data, encoded);
+      return;
+    }
+    // PUBLISH_OUT decides per socket; decisions that come later keep this socket's order.
+    outboundOrder.submit(() -> {
+      AGAction action = AGAction.builder(AGAction.PUBLISH_OUT).socket(this).channel(channel).data(data).build();
+      return middleware(MiddlewareLines.OUTBOUND, action).handle((newData, blocked) -> {
+        if (blocked == null) {
+          sendPublish(channel, newData, newData == data ? encoded : null);
+        }
+        return null;
+      });
+    });
+  }
+
+  private void sendPublish(String channel, Object data, String encoded) {
     if (encoded != null && !batcher.isBuffering()) {
       outbound.offer(encoded);
     } else {
       sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
     }
+  }
+
+  /** Sends a transmit or invoke packet after the publishes still in outbound middleware. */
+  private void sendInOrder(Map<String, Object> packet) {
+    if (!hasMiddleware(MiddlewareLines.OUTBOUND)) {
+      sendObject(packet);
+      return;
+    }
+    outboundOrder.submit(() -> {
+      sendObject(packet);
+      return InboundProcessor.DONE;
+    });
   }
 
   /** Unsubscribes the client from every channel, telling it with {@code #kickOut}. */
@@ -758,12 +833,14 @@ public class AGServerSocket implements AGSubscriber {
   // ---- all streams ----
 
   public void closeAllStreams() {
+    closeMiddlewareStreams(false);
     closeAllReceivers();
     closeAllProcedures();
     closeAllListeners();
   }
 
   public void killAllStreams() {
+    closeMiddlewareStreams(true);
     killAllReceivers();
     killAllProcedures();
     killAllListeners();

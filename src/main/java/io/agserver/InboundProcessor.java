@@ -22,6 +22,7 @@ import io.agserver.protocol.Undefined;
 final class InboundProcessor {
 
   static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+  private static final CompletableFuture<Object> DONE_NULL = CompletableFuture.completedFuture(null);
 
   private final AGServerSocket socket;
   private final AGServer server;
@@ -34,6 +35,21 @@ final class InboundProcessor {
   }
 
   CompletionStage<Void> process(Object message, boolean isPong) {
+    if (!socket.hasMiddleware(MiddlewareLines.INBOUND_RAW)) {
+      return processMessage(message, isPong);
+    }
+    // Inbound raw middleware sees every message first, even before the strict-handshake rule.
+    AGAction action = AGAction.builder(AGAction.MESSAGE).socket(socket).data(message).build();
+    return socket.middleware(MiddlewareLines.INBOUND_RAW, action).handle((newMessage, blocked) -> {
+      if (blocked != null) {
+        socket.inboundProcessed();
+        return DONE;
+      }
+      return processMessage(newMessage, server.pongMessage().equals(newMessage));
+    }).thenCompose(next -> next);
+  }
+
+  private CompletionStage<Void> processMessage(Object message, boolean isPong) {
     if (socket.listens("message")) {
       socket.emit("message", new AGSocketEvent.Message(message));
     }
@@ -49,9 +65,9 @@ final class InboundProcessor {
       }
       return DONE;
     }
-    Object packet = message instanceof String text
-        ? server.codec().decode(text)
-        : server.codec().decode(((ByteBuffer) message).duplicate());
+    Object packet = message instanceof ByteBuffer bytes
+        ? server.codec().decode(bytes.duplicate())
+        : server.codec().decode(String.valueOf(message));
     if (packet instanceof List<?> batch) {
       return processBatch(batch, 0, message);
     }
@@ -126,20 +142,47 @@ final class InboundProcessor {
     AGError authTokenExpiredError = socket.auth.processAuthTokenExpiry();
     switch (event) {
       case "#subscribe":
-        return pubSub.subscribe(isRpc ? cid : null, data, hasData);
+        return pubSub.subscribe(isRpc ? cid : null, data, hasData, authTokenExpiredError);
       case "#unsubscribe":
         return pubSub.unsubscribe(isRpc ? cid : null, data, hasData);
       case "#publish":
-        return pubSub.publish(isRpc ? cid : null, data, hasData);
+        return pubSub.publish(isRpc ? cid : null, data, hasData, authTokenExpiredError);
       default:
         break;
     }
-    if (isRpc) {
-      socket.writeProcedure(event, new AGRequest(socket, cid, event, data, hasData));
-    } else {
-      socket.writeReceiver(event, hasData ? data : Undefined.INSTANCE);
+    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+      deliver(event, isRpc ? cid : null, hasData ? data : Undefined.INSTANCE, null);
+      return DONE;
     }
-    return DONE;
+    AGAction action = (isRpc
+        ? AGAction.builder(AGAction.INVOKE).procedure(event)
+        : AGAction.builder(AGAction.TRANSMIT).receiver(event))
+        .socket(socket).data(hasData ? data : Undefined.INSTANCE)
+        .authTokenExpiredError(authTokenExpiredError).build();
+    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+      deliver(event, isRpc ? cid : null, newData, blocked);
+      return null;
+    });
+  }
+
+  /** An invoke to its procedure stream (or its error answer), a transmit to its receiver. */
+  private void deliver(String event, Object cid, Object data, Throwable blocked) {
+    if (cid != null) {
+      boolean hasData = data != Undefined.INSTANCE;
+      AGRequest request = new AGRequest(socket, cid, event, hasData ? data : null, hasData);
+      if (blocked != null) {
+        request.error(unwrap(blocked));
+        return;
+      }
+      socket.writeProcedure(event, request);
+    } else if (blocked == null) {
+      socket.writeReceiver(event, data);
+    }
+  }
+
+  static Throwable unwrap(Throwable error) {
+    return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
   }
 
   private CompletionStage<Void> processHandshake(AGRequest request) {
@@ -150,9 +193,41 @@ final class InboundProcessor {
     }
     SocketAuth auth = socket.auth;
     return auth.validateAuthToken(SocketAuth.handshakeToken(request.data()))
-        // (issue 5: the HANDSHAKE_SC middleware runs here, with this AuthInfo as its action's data)
-        .thenCompose(auth::authenticateHandshake)
-        .thenAccept(result -> completeHandshake(request, result));
+        .thenCompose(info -> handshakeMiddleware(info).handle((ok, blocked) -> {
+          if (blocked != null) {
+            rejectHandshake(request, unwrap(blocked));
+            return DONE;
+          }
+          return auth.authenticateHandshake(info).thenAccept(result -> completeHandshake(request, result));
+        }).thenCompose(next -> next));
+  }
+
+  /** HANDSHAKE_SC, with the verified token information as the action's data. */
+  private CompletionStage<Object> handshakeMiddleware(SocketAuth.AuthInfo info) {
+    if (!socket.hasMiddleware(MiddlewareLines.HANDSHAKE)) {
+      return DONE_NULL;
+    }
+    Map<String, Object> authInfo = new LinkedHashMap<>(4);
+    authInfo.put("signedAuthToken", info.signedAuthToken());
+    authInfo.put("authTokenError", info.authTokenError());
+    authInfo.put("authToken", info.authToken());
+    authInfo.put("authState", info.authState());
+    AGAction action = AGAction.builder(AGAction.HANDSHAKE_SC).socket(socket).data(authInfo).build();
+    return socket.middleware(MiddlewareLines.HANDSHAKE, action);
+  }
+
+  /** A blocked #handshake: answered with the error, closed with its statusCode (4008 by default). */
+  private void rejectHandshake(AGRequest request, Throwable error) {
+    int statusCode = CloseCodes.HANDSHAKE_REJECTED;
+    if (error instanceof AGError ag) {
+      if (ag.get("statusCode") instanceof Number code) {
+        statusCode = code.intValue();
+      } else {
+        ag.with("statusCode", statusCode);
+      }
+    }
+    request.error(error);
+    socket.disconnect(statusCode, null);
   }
 
   private void completeHandshake(AGRequest request, SocketAuth.HandshakeAuth result) {

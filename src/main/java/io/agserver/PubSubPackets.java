@@ -26,22 +26,43 @@ final class PubSubPackets {
     this.server = server;
   }
 
-  CompletionStage<Void> subscribe(Object cid, Object data, boolean hasData) {
+  CompletionStage<Void> subscribe(Object cid, Object data, boolean hasData, AGError authTokenExpiredError) {
     if (!(data instanceof Map<?, ?> map) || !(map.get("channel") instanceof String channel)) {
       return invalid("Subscribe channel name was malformatted", cid, data, hasData, "#subscribe");
     }
+    Object subscriptionData = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
+    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+      return subscribeAllowed(cid, map, channel, subscriptionData);
+    }
+    AGAction action = AGAction.builder(AGAction.SUBSCRIBE).socket(socket).channel(channel)
+        .data(subscriptionData).authTokenExpiredError(authTokenExpiredError).build();
+    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+      if (blocked != null) {
+        answerBlocked(cid, "#subscribe", data, blocked);
+        return DONE;
+      }
+      return subscribeAllowed(cid, map, channel, newData);
+    }).thenCompose(next -> next);
+  }
+
+  private CompletionStage<Void> subscribeAllowed(Object cid, Map<?, ?> map, String channel, Object subscriptionData) {
     if (cid == null) {
       // The original subscribes only on a request; a bare #subscribe just reaches the receiver.
-      socket.writeReceiver("#subscribe", data);
+      socket.writeReceiver("#subscribe", subscriptionData);
       return DONE;
     }
-    AGRequest request = new AGRequest(socket, cid, "#subscribe", data, true);
     Map<String, Object> options = new LinkedHashMap<>();
     map.forEach((key, value) -> {
       if (!"channel".equals(key)) {
         options.put(String.valueOf(key), value);
       }
     });
+    if (subscriptionData != Undefined.INSTANCE || options.containsKey("data")) {
+      options.put("data", subscriptionData);
+    }
+    Map<String, Object> requestData = new LinkedHashMap<>(options);
+    requestData.put("channel", channel);
+    AGRequest request = new AGRequest(socket, cid, "#subscribe", requestData, true);
     if (!AGServerSocket.OPEN.equals(socket.state())) {
       AGError error = AGError.invalidAction(
           "Cannot subscribe socket to a channel before it has completed the handshake");
@@ -89,7 +110,7 @@ final class PubSubPackets {
     });
   }
 
-  CompletionStage<Void> publish(Object cid, Object data, boolean hasData) {
+  CompletionStage<Void> publish(Object cid, Object data, boolean hasData, AGError authTokenExpiredError) {
     if (!server.options().allowClientPublish()) {
       return invalid("Client publish feature is disabled", cid, data, hasData, null);
     }
@@ -97,6 +118,35 @@ final class PubSubPackets {
       return invalid("Publish channel name was malformatted", cid, data, hasData, null);
     }
     Object published = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
+    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+      return publishAllowed(cid, data, channel, published);
+    }
+    AGAction action = AGAction.builder(AGAction.PUBLISH_IN).socket(socket).channel(channel)
+        .data(published).authTokenExpiredError(authTokenExpiredError).build();
+    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+      if (blocked != null) {
+        answerBlocked(cid, "#publish", data, blocked);
+        return DONE;
+      }
+      Object requestData = data;
+      if (newData != published) {
+        Map<String, Object> copy = new LinkedHashMap<>();
+        map.forEach((key, value) -> copy.put(String.valueOf(key), value));
+        copy.put("data", newData);
+        requestData = copy;
+      }
+      return publishAllowed(cid, requestData, channel, newData);
+    }).thenCompose(next -> next);
+  }
+
+  /** A blocked RPC gets the middleware's error; a blocked transmit is dropped. */
+  private void answerBlocked(Object cid, String event, Object data, Throwable blocked) {
+    if (cid != null) {
+      new AGRequest(socket, cid, event, data, true).error(InboundProcessor.unwrap(blocked));
+    }
+  }
+
+  private CompletionStage<Void> publishAllowed(Object cid, Object data, String channel, Object published) {
     return server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
       Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;

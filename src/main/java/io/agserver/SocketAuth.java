@@ -131,12 +131,17 @@ final class SocketAuth {
   }
 
   /**
-   * Where the inbound middleware's AUTHENTICATE action will be consulted (issue 5: middleware),
-   * with {@code info}'s signed and verified token; a failed stage blocks the authentication.
-   * Until the middleware exists, every authentication is allowed.
+   * The inbound middleware's AUTHENTICATE action, with {@code info}'s signed and verified token; a
+   * failed stage blocks the authentication.
    */
   CompletionStage<Void> authenticateMiddleware(AuthInfo info) {
-    return DONE;
+    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+      return DONE;
+    }
+    AGAction action = AGAction.builder(AGAction.AUTHENTICATE).socket(socket)
+        .signedAuthToken(info.signedAuthToken() instanceof String token ? token : null)
+        .authToken(info.authToken()).build();
+    return socket.middleware(MiddlewareLines.INBOUND, action).thenApply(allowed -> null);
   }
 
   /** The handshake's token: its result; a bad token deauthenticates ({@code #removeAuthToken} is for the caller). */

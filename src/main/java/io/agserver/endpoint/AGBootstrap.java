@@ -27,7 +27,7 @@ public final class AGBootstrap implements ServletContextListener {
     ServletContext context = event.getServletContext();
     AGServer server = CDI.current().select(AGServer.class).get();
     String path = server.path();
-    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter());
+    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter(server));
     if (filter != null) {
       filter.setAsyncSupported(true);
       filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, path, stripSlash(path));

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Initialized;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
@@ -41,6 +42,17 @@ public class ConformanceApp {
 
   private final Map<String, List<String>> events = new ConcurrentHashMap<>();
   private final Map<String, List<Object>> sequences = new ConcurrentHashMap<>();
+
+  /** The inbound raw rule, in the original's style: a function consuming each socket's actions. */
+  void onStart(@Observes @Initialized(ApplicationScoped.class) Object context) {
+    server.setMiddleware(AGServer.MIDDLEWARE_INBOUND_RAW, actions -> actions.consume(action -> {
+      if ("drop-me".equals(action.data())) {
+        action.block();
+      } else {
+        action.allow();
+      }
+    }));
+  }
 
   void onHandshake(@Observes AGHandshakeEvent event) {
     record(event.socket(), "handshake");

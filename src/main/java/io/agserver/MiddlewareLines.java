@@ -1,0 +1,177 @@
+package io.agserver;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+import io.agserver.middleware.AGMiddleware;
+import io.agserver.protocol.AGError;
+import io.agserver.stream.AGStream;
+
+/**
+ * The four middleware lines of a server. Each line is a chain: the CDI beans of its interface in
+ * {@code @Priority} order, then the function set with {@code setMiddleware}, which consumes a
+ * stream of actions per socket as in the original. A line with nothing on it costs one check.
+ */
+final class MiddlewareLines {
+
+  static final String HANDSHAKE = "handshake";
+  static final String INBOUND_RAW = "inboundRaw";
+  static final String INBOUND = "inbound";
+  static final String OUTBOUND = "outbound";
+  static final Set<String> TYPES = Set.of(HANDSHAKE, INBOUND_RAW, INBOUND, OUTBOUND);
+
+  private final AGServer server;
+  private final Map<String, List<AGMiddleware>> beans = new ConcurrentHashMap<>();
+  private final Map<String, Consumer<AGStream<AGAction>>> functions = new ConcurrentHashMap<>();
+
+  MiddlewareLines(AGServer server) {
+    this.server = server;
+  }
+
+  /** Installs the beans of one line, ordered by priority (lowest first). */
+  void setBeans(String line, List<? extends AGMiddleware> chain, java.util.function.ToIntFunction<AGMiddleware> priority) {
+    List<AGMiddleware> sorted = new ArrayList<>(chain);
+    sorted.sort(Comparator.comparingInt(priority));
+    if (sorted.isEmpty()) {
+      beans.remove(line);
+    } else {
+      beans.put(line, List.copyOf(sorted));
+    }
+  }
+
+  void setFunction(String line, Consumer<AGStream<AGAction>> function) {
+    if (!TYPES.contains(line)) {
+      throw AGError.invalidArguments("Middleware " + line + " type is not supported");
+    }
+    if (functions.putIfAbsent(line, function) != null) {
+      throw AGError.invalidAction("Middleware " + line + " type has already been set");
+    }
+  }
+
+  void removeFunction(String line) {
+    functions.remove(line);
+  }
+
+  boolean hasFunction(String line) {
+    return functions.containsKey(line);
+  }
+
+  /** True when anything sits on the line. */
+  boolean has(String line) {
+    return beans.containsKey(line) || functions.containsKey(line);
+  }
+
+  /** A new stream of actions for the line's function, handed to it now; null without a function. */
+  AGStream<AGAction> openStream(String line) {
+    Consumer<AGStream<AGAction>> function = functions.get(line);
+    if (function == null) {
+      return null;
+    }
+    AGStream<AGAction> stream = new AGStream<>();
+    try {
+      function.accept(stream);
+    } catch (RuntimeException e) {
+      server.emitWarning(e);
+    }
+    return stream;
+  }
+
+  /**
+   * Runs the action through the line. Completes with the data to use (the action's, or what a
+   * middleware allowed it with); fails with the error the client gets, after emitting the
+   * middleware's own error on the socket (or the server) when middlewareEmitFailures is on.
+   */
+  CompletableFuture<Object> process(String line, AGAction action, AGStream<AGAction> stream, AGServerSocket socket) {
+    List<AGMiddleware> chain = beans.getOrDefault(line, List.of());
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    runLink(line, chain, 0, action, action, stream, socket, result);
+    return result;
+  }
+
+  private void runLink(String line, List<AGMiddleware> chain, int index, AGAction original, AGAction current,
+      AGStream<AGAction> stream, AGServerSocket socket, CompletableFuture<Object> result) {
+    if (index == chain.size()) {
+      if (stream == null) {
+        result.complete(current.data());
+        return;
+      }
+      stream.write(current);
+    } else {
+      consult(chain.get(index), current);
+    }
+    current.decision().whenComplete((data, failure) -> {
+      if (failure == null) {
+        if (index == chain.size()) {
+          result.complete(data);
+        } else {
+          runLink(line, chain, index + 1, original, current.withData(data), stream, socket, result);
+        }
+        return;
+      }
+      Throwable blocked = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      Throwable error = blocked instanceof AGAction.Blocked b ? b.error : blocked;
+      result.completeExceptionally(blockedError(line, original, error, socket));
+    });
+  }
+
+  /** Calls one bean; an undecided action is allowed when the bean's stage completes. */
+  private static void consult(AGMiddleware middleware, AGAction action) {
+    CompletionStage<Void> stage;
+    try {
+      stage = middleware.handle(action);
+    } catch (RuntimeException | Error e) {
+      decide(action, e);
+      return;
+    }
+    if (stage == null) {
+      decide(action, null);
+      return;
+    }
+    stage.whenComplete((ok, failure) -> decide(action,
+        failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure));
+  }
+
+  private static void decide(AGAction action, Throwable failure) {
+    if (action.isDecided()) {
+      return;
+    }
+    try {
+      if (failure != null) {
+        action.block(failure);
+      } else {
+        action.allow();
+      }
+    } catch (AGError decidedMeanwhile) {
+      // The bean decided from another thread at the same moment: its decision stands.
+    }
+  }
+
+  private Throwable blockedError(String line, AGAction action, Throwable error, AGServerSocket socket) {
+    String message = "The " + action.type() + " AGAction was blocked by " + line + " middleware";
+    Throwable clientError;
+    if (error == null) {
+      error = AGError.silentMiddlewareBlocked(message, line);
+      clientError = error;
+    } else if (error instanceof AGError ag && Boolean.TRUE.equals(ag.get("silent"))) {
+      clientError = AGError.silentMiddlewareBlocked(message, line);
+    } else {
+      clientError = error;
+    }
+    if (server.options().middlewareEmitFailures()) {
+      if (socket != null) {
+        socket.emitError(error);
+      } else {
+        server.emitWarning(error);
+      }
+    }
+    return clientError;
+  }
+}
