@@ -30,7 +30,9 @@ public final class AGEndpoint extends Endpoint {
   @Override
   public void onOpen(Session session, EndpointConfig config) {
     long maxPayload = server.options().maxPayload();
-    int limit = (int) Math.min(Integer.MAX_VALUE, maxPayload);
+    // The container refuses larger frames itself (1009 with its own reason); MessageAssembler
+    // enforces maxPayload on whole messages below that.
+    int limit = MessageAssembler.containerLimit(maxPayload);
     session.setMaxTextMessageBufferSize(limit);
     session.setMaxBinaryMessageBufferSize(limit);
     session.setMaxIdleTimeout(0);
@@ -40,8 +42,10 @@ public final class AGEndpoint extends Endpoint {
     }
     AGServerSocket created = server.accept(new JakartaTransport(session), request);
     socket = created;
-    session.addMessageHandler(String.class, (MessageHandler.Whole<String>) created::receive);
-    session.addMessageHandler(ByteBuffer.class, (MessageHandler.Whole<ByteBuffer>) created::receive);
+    // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
+    MessageAssembler assembler = new MessageAssembler(created, maxPayload);
+    session.addMessageHandler(String.class, (MessageHandler.Partial<String>) assembler::onText);
+    session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) assembler::onBinary);
   }
 
   @Override

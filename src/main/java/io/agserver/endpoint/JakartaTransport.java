@@ -2,6 +2,12 @@ package io.agserver.endpoint;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import jakarta.websocket.CloseReason;
@@ -17,8 +23,31 @@ final class JakartaTransport implements AGTransport {
   // Close reasons longer than this do not fit a control frame (125 bytes minus the code).
   private static final int MAX_REASON_BYTES = 123;
 
+  /**
+   * How long a close waits for a send still in flight before closing anyway: ws's closeTimeout,
+   * after which it destroys a socket that did not finish its closing handshake.
+   */
+  static final long CLOSE_TIMEOUT_MS = 30_000;
+
+  /**
+   * Where sessions are closed: never on the caller's thread, which may be a container read thread,
+   * another socket's thread (a publish) or the server's one timer thread (pings and timeouts of
+   * every socket). On Open Liberty {@code Session.close} blocks its caller: with a read pending on
+   * the wire it cancels that read and waits for it (measured here: 4 such closes from the timer
+   * thread held every socket's pings for 1.5 s, and delayed another socket's answers as long);
+   * with an asynchronous send in flight it waits for that send (up to 5.5 s), then for the close
+   * frame's write (5.5 s more). A close that finds a send in flight is also deferred until that
+   * send completes, so that the close frame follows it (a client that stopped reading and reads
+   * again gets what was on its way, then the close), and forced after {@link #CLOSE_TIMEOUT_MS}.
+   */
+  private static final Executor CLOSER = closer();
+
   private final Session session;
   private final RemoteEndpoint.Async remote;
+  private final Object lock = new Object();
+  // Guarded by lock. OutboundQueue has at most one send in flight.
+  private boolean sending;
+  private CloseReason pendingClose;
 
   JakartaTransport(Session session) {
     this.session = session;
@@ -27,39 +56,91 @@ final class JakartaTransport implements AGTransport {
 
   @Override
   public void sendText(String text, Consumer<Throwable> done) {
-    remote.sendText(text, result -> done.accept(failure(result)));
+    started();
+    try {
+      remote.sendText(text, result -> completed(result, done));
+    } catch (RuntimeException e) {
+      completed(null, ignored -> { });
+      throw e;
+    }
   }
 
   @Override
   public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
-    remote.sendBinary(data, result -> done.accept(failure(result)));
+    started();
+    try {
+      remote.sendBinary(data, result -> completed(result, done));
+    } catch (RuntimeException e) {
+      completed(null, ignored -> { });
+      throw e;
+    }
   }
 
-  private static Throwable failure(SendResult result) {
-    return result.isOK() ? null : result.getException();
+  private void started() {
+    synchronized (lock) {
+      sending = true;
+    }
+  }
+
+  private void completed(SendResult result, Consumer<Throwable> done) {
+    CloseReason close;
+    synchronized (lock) {
+      sending = false;
+      close = pendingClose;
+      pendingClose = null;
+    }
+    if (close != null) {
+      CLOSER.execute(() -> closeSession(close));
+    }
+    done.accept(result == null || result.isOK() ? null : result.getException());
   }
 
   @Override
   public void close(int code, String reason) {
-    if (!session.isOpen()) {
-      return;
-    }
-    try {
-      session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), fit(reason)));
-    } catch (IOException | IllegalStateException e) {
-      terminate();
-    }
+    close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), fit(reason)));
   }
 
   @Override
   public void terminate() {
-    try {
-      // Jakarta WebSocket has no abort: a 1006-style close is the nearest the API allows.
-      if (session.isOpen()) {
-        session.close(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, ""));
+    // Jakarta WebSocket has no abort: a 1001 close is the nearest the API allows.
+    close(new CloseReason(CloseReason.CloseCodes.GOING_AWAY, ""));
+  }
+
+  private void close(CloseReason reason) {
+    if (!session.isOpen()) {
+      return;
+    }
+    synchronized (lock) {
+      if (sending) {
+        if (pendingClose == null) {
+          pendingClose = reason;
+          CompletableFuture.delayedExecutor(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS, CLOSER)
+              .execute(this::closeTimedOut);
+        }
+        return;
       }
-    } catch (IOException | IllegalStateException e) {
-      // Already gone.
+    }
+    CLOSER.execute(() -> closeSession(reason));
+  }
+
+  private void closeTimedOut() {
+    CloseReason close;
+    synchronized (lock) {
+      close = pendingClose;
+      pendingClose = null;
+    }
+    if (close != null) {
+      closeSession(close);
+    }
+  }
+
+  private void closeSession(CloseReason reason) {
+    try {
+      if (session.isOpen()) {
+        session.close(reason);
+      }
+    } catch (IOException | RuntimeException e) {
+      // Already gone, or the container dropped the connection itself.
     }
   }
 
@@ -76,5 +157,18 @@ final class JakartaTransport implements AGTransport {
       end--;
     }
     return reason.substring(0, end);
+  }
+
+  /** Up to 64 daemon threads, started on demand and gone after 30 s idle; more closes queue. */
+  private static Executor closer() {
+    AtomicInteger count = new AtomicInteger();
+    ThreadPoolExecutor executor = new ThreadPoolExecutor(64, 64, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), runnable -> {
+          Thread thread = new Thread(runnable, "agserver-close-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
   }
 }

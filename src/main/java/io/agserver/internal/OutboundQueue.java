@@ -1,7 +1,9 @@
 package io.agserver.internal;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -42,7 +44,11 @@ public final class OutboundQueue {
   // inline loop instead of recursing.
   private final AtomicInteger phase = new AtomicInteger(IDLE);
   private final Consumer<Throwable> onSent = this::sent;
+  /** ws's closeTimeout: how long a close may wait behind a send that does not complete. */
+  static final long CLOSE_TIMEOUT_MS = 30_000;
+
   private volatile boolean closed;
+  private volatile boolean closeHandedOver;
   private volatile long sentFrames;
 
   public OutboundQueue(AGTransport transport, Owner owner, long limit) {
@@ -69,11 +75,21 @@ public final class OutboundQueue {
     closed = true;
     frames.offer(new Close(code, reason));
     drain();
+    if (!closeHandedOver) {
+      // A send is in flight. If the client stopped reading, it, what is queued behind it and the
+      // close would wait forever; ws destroys such a socket closeTimeout after close().
+      CompletableFuture.delayedExecutor(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS).execute(() -> {
+        if (!closeHandedOver) {
+          closeNow(code, reason);
+        }
+      });
+    }
   }
 
   /** Drops what waits and closes now: for a client that does not read. */
   public void closeNow(int code, String reason) {
     closed = true;
+    closeHandedOver = true;
     frames.clear();
     waitingFrames.set(0);
     waitingChars.set(0);
@@ -130,6 +146,7 @@ public final class OutboundQueue {
         continue;
       }
       if (frame instanceof Close close) {
+        closeHandedOver = true;
         transport.close(close.code(), close.reason());
         frames.clear();
         return; // stays "sending": nothing goes out after a close

@@ -15,28 +15,34 @@ import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 import jakarta.websocket.WebSocketContainer;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Smoke test against the running server (`mvn verify` starts Liberty with the conformance WAR
- * and passes its URL as the system property {@code agserver.url}): a raw {@code #handshake}
- * gets the SocketCluster handshake response.
+ * The SocketCluster handshake and its timers against the running server (`mvn verify` starts
+ * Liberty with the conformance WAR, APP.md options: pingInterval 1000, pingTimeout 3000,
+ * handshakeTimeout 2000, and passes its URL as {@code agserver.url}).
  *
- * <p>Uses only the JDK, the Tyrus client and JUnit, so it does not depend on the code under test.
+ * <p>Every expectation was checked against socketcluster-server 20.0.1 (ws 8.23.0) with the same
+ * options: it closes with the bare code (an empty close reason on the wire) for 4001, 4005, 4008
+ * and 4009.
  */
 class HandshakeIT {
 
   static String url() {
-    return System.getProperty("agserver.url", "ws://127.0.0.1:9080/socketcluster/");
+    return RawWebSocket.url();
   }
 
+  /** A real WebSocket client (Tyrus) gets the handshake response. */
   @Test
   void handshakeGetsIdPingTimeoutAndIsNotAuthenticated() throws Exception {
     BlockingQueue<String> received = new LinkedBlockingQueue<>();
@@ -71,13 +77,13 @@ class HandshakeIT {
         }
       }
 
-      assertEquals(null, response.get("error"), "handshake error: " + response);
+      assertEquals(Set.of("rid", "data"), response.keySet(), "keys of " + response);
       Map<?, ?> data = assertInstanceOf(Map.class, response.get("data"), "data of " + response);
+      assertEquals(Set.of("id", "pingTimeout", "isAuthenticated"), data.keySet(), "keys of data " + response);
       Object id = data.get("id");
       assertInstanceOf(String.class, id, "data.id of " + response);
-      assertTrue(!((String) id).isEmpty(), "data.id is empty: " + response);
-      assertInstanceOf(Number.class, data.get("pingTimeout"), "data.pingTimeout of " + response);
-      assertTrue(((Number) data.get("pingTimeout")).longValue() > 0, "pingTimeout: " + response);
+      assertTrue(((String) id).matches("[A-Za-z0-9_-]{20}"), "data.id like base64id's: " + response);
+      assertEquals(3000L, data.get("pingTimeout"), "data.pingTimeout of " + response);
       assertEquals(Boolean.FALSE, data.get("isAuthenticated"), "data.isAuthenticated of " + response);
     } finally {
       if (session.isOpen()) {
@@ -86,166 +92,153 @@ class HandshakeIT {
     }
   }
 
-  /** A minimal JSON reader: objects, arrays, strings, numbers (Long or Double), booleans, null. */
-  static final class Json {
-    private final String s;
-    private int i;
-
-    private Json(String s) {
-      this.s = s;
+  /** The original answers any numeric cid (also 1.5 or -1) and ignores a non-object data. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"event\":\"#handshake\",\"cid\":7,\"data\":{}}",
+      "{\"event\":\"#handshake\",\"cid\":7,\"data\":\"not an object\"}",
+      "[{\"event\":\"#handshake\",\"cid\":7}]"})
+  void handshakeVariantsTheOriginalAccepts(String packet) throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open()) {
+      ws.sendText(packet);
+      Map<?, ?> response = ws.awaitResponse(7, 5000);
+      Map<?, ?> data = assertInstanceOf(Map.class, response.get("data"), "data of " + response);
+      assertEquals(Boolean.FALSE, data.get("isAuthenticated"));
+      // The socket is open: a call gets its answer.
+      assertEquals("still here", ws.call("echo", "still here"));
     }
+  }
 
-    static Object parse(String text) {
-      Json p = new Json(text);
-      Object v = p.value();
-      p.ws();
-      if (p.i != text.length()) {
-        throw p.error("trailing characters");
-      }
-      return v;
+  /** #handshake without a numeric cid: InvalidActionError on the server, close 4008. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "{\"event\":\"#handshake\"}",
+      "{\"event\":\"#handshake\",\"cid\":\"1\"}",
+      "{\"event\":\"#handshake\",\"data\":{},\"cid\":null}"})
+  void handshakeWithoutNumericCidClosesWith4008(String packet) throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open()) {
+      ws.sendText(packet);
+      RawWebSocket.Frame close = ws.awaitClose(1500);
+      assertEquals(4008, close.code(), "close of " + packet + ": " + close);
+      assertEquals("", close.reason(), "the original sends no close reason");
     }
+  }
 
-    private Object value() {
-      ws();
-      if (i >= s.length()) {
-        throw error("unexpected end");
-      }
-      char c = s.charAt(i);
-      switch (c) {
-        case '{':
-          return object();
-        case '[':
-          return array();
-        case '"':
-          return string();
-        case 't':
-          return literal("true", Boolean.TRUE);
-        case 'f':
-          return literal("false", Boolean.FALSE);
-        case 'n':
-          return literal("null", null);
-        default:
-          return number();
-      }
+  /** Strict handshake: any message but #handshake before it closes with 4009, a pong '' too. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "", // the pong
+      "#1",
+      "#2",
+      " ",
+      "hello",
+      "{bad json",
+      "123",
+      "null",
+      "{\"foo\":1}",
+      "{\"rid\":5}",
+      "{\"event\":\"echo\",\"data\":1,\"cid\":2}",
+      "{\"event\":\"bounce\",\"data\":1}",
+      "{\"event\":\"#subscribe\",\"data\":{\"channel\":\"x\"},\"cid\":2}",
+      "[{\"event\":\"echo\",\"cid\":2},{\"event\":\"#handshake\",\"cid\":1}]"})
+  void anythingBeforeTheHandshakeClosesWith4009(String message) throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open()) {
+      ws.sendText(message);
+      RawWebSocket.Frame close = ws.awaitClose(1500);
+      assertEquals(4009, close.code(), "close after '" + message + "': " + close);
+      assertEquals("", close.reason(), "the original sends no close reason");
+      assertTrue(ws.seen().stream().noneMatch(f -> f.isText() && !f.isPing()),
+          "nothing but pings before the close: " + ws.seen());
     }
+  }
 
-    private Map<String, Object> object() {
-      Map<String, Object> map = new LinkedHashMap<>();
-      i++;
-      ws();
-      if (peek() == '}') {
-        i++;
-        return map;
-      }
-      while (true) {
-        ws();
-        String key = string();
-        ws();
-        expect(':');
-        map.put(key, value());
-        ws();
-        if (peek() == ',') {
-          i++;
-        } else {
-          expect('}');
-          return map;
-        }
-      }
+  @ParameterizedTest
+  @ValueSource(strings = {"hello", ""})
+  void binaryMessageBeforeTheHandshakeClosesWith4009(String message) throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open()) {
+      ws.sendBinary(message.getBytes(StandardCharsets.UTF_8));
+      RawWebSocket.Frame close = ws.awaitClose(1500);
+      assertEquals(4009, close.code(), "close: " + close);
+      assertEquals("", close.reason());
     }
+  }
 
-    private List<Object> array() {
-      List<Object> list = new ArrayList<>();
-      i++;
-      ws();
-      if (peek() == ']') {
-        i++;
-        return list;
-      }
-      while (true) {
-        list.add(value());
-        ws();
-        if (peek() == ',') {
-          i++;
-        } else {
-          expect(']');
-          return list;
-        }
-      }
+  /** An empty batch is no message at all: the socket waits for its handshake until 4005. */
+  @Test
+  void handshakeTimeoutClosesWith4005() throws Exception {
+    try (RawWebSocket ws = RawWebSocket.open()) {
+      long start = System.nanoTime();
+      ws.sendText("[]");
+      RawWebSocket.Frame close = ws.awaitClose(5000);
+      long afterMillis = TimeUnit.NANOSECONDS.toMillis(close.atNanos() - start);
+      assertEquals(4005, close.code(), "close: " + close);
+      assertEquals("", close.reason(), "the original sends no close reason");
+      assertTrue(afterMillis >= 1700 && afterMillis <= 3500,
+          "closed " + afterMillis + " ms after the upgrade; handshakeTimeout is 2000");
+      // Pings go out before the handshake too (the original pings every pingInterval from the upgrade).
+      assertTrue(ws.seen().stream().anyMatch(RawWebSocket.Frame::isPing), "pings before 4005: " + ws.seen());
     }
+  }
 
-    private String string() {
-      expect('"');
-      StringBuilder b = new StringBuilder();
-      while (true) {
-        if (i >= s.length()) {
-          throw error("unterminated string");
-        }
-        char c = s.charAt(i++);
-        if (c == '"') {
-          return b.toString();
-        }
-        if (c != '\\') {
-          b.append(c);
+  /**
+   * A client that stops answering: pings '' every pingInterval (1000 ms), then 4001 once
+   * pingTimeout (3000 ms) passed without a message.
+   */
+  @Test
+  void silentClientGetsPingsThenPongTimeout4001() throws Exception {
+    try (RawWebSocket ws = RawWebSocket.connect()) {
+      long lastSent = System.nanoTime();
+      int from = ws.seen().size(); // after the handshake response
+      RawWebSocket.Frame close = ws.awaitClose(6000);
+      List<RawWebSocket.Frame> after = ws.seen().subList(from, ws.seen().size());
+      assertEquals(4001, close.code(), "close: " + close);
+      assertEquals("", close.reason(), "the original sends no close reason");
+      long afterMillis = TimeUnit.NANOSECONDS.toMillis(close.atNanos() - lastSent);
+      assertTrue(afterMillis >= 2700 && afterMillis <= 4500,
+          "closed " + afterMillis + " ms after the last client message; pingTimeout is 3000");
+
+      List<Long> pings = after.stream().filter(RawWebSocket.Frame::isPing)
+          .map(RawWebSocket.Frame::atNanos).toList();
+      assertTrue(pings.size() >= 2, "at least two pings before the pong timeout: " + after);
+      for (int i = 1; i < pings.size(); i++) {
+        long gap = TimeUnit.NANOSECONDS.toMillis(pings.get(i) - pings.get(i - 1));
+        assertTrue(gap >= 700 && gap <= 1500, "pings " + gap + " ms apart; pingInterval is 1000");
+      }
+      assertTrue(after.stream().allMatch(f -> f.isPing() || f.isClose()),
+          "nothing but pings and the close: " + after);
+    }
+  }
+
+  /** Answering every ping with '' keeps the socket open past pingTimeout. */
+  @Test
+  void answeringPingsKeepsTheSocketOpen() throws Exception {
+    try (RawWebSocket ws = RawWebSocket.connect()) {
+      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3600);
+      int pongs = 0;
+      while (System.nanoTime() < until) {
+        RawWebSocket.Frame frame = ws.poll(200);
+        if (frame == null) {
           continue;
         }
-        char e = s.charAt(i++);
-        switch (e) {
-          case 'b' -> b.append('\b');
-          case 'f' -> b.append('\f');
-          case 'n' -> b.append('\n');
-          case 'r' -> b.append('\r');
-          case 't' -> b.append('\t');
-          case 'u' -> {
-            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-            i += 4;
-          }
-          default -> b.append(e);
+        assertTrue(!frame.isClose(), "closed although it answered every ping: " + frame);
+        if (frame.isPing()) {
+          ws.sendText("");
+          pongs++;
         }
       }
+      assertTrue(pongs >= 3, "answered " + pongs + " pings in 3.6 s");
+      assertEquals("alive", ws.call("echo", "alive"));
     }
+  }
 
-    private Object number() {
-      int start = i;
-      while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-        i++;
-      }
-      String n = s.substring(start, i);
-      if (n.isEmpty()) {
-        throw error("unexpected character");
-      }
-      if (n.contains(".") || n.contains("e") || n.contains("E")) {
-        return Double.valueOf(n);
-      }
-      return Long.valueOf(n);
-    }
-
-    private Object literal(String word, Object v) {
-      if (!s.startsWith(word, i)) {
-        throw error("expected " + word);
-      }
-      i += word.length();
-      return v;
-    }
-
-    private void expect(char c) {
-      if (peek() != c) {
-        throw error("expected '" + c + "'");
-      }
-      i++;
-    }
-
-    private char peek() {
-      return i < s.length() ? s.charAt(i) : '\0';
-    }
-
-    private void ws() {
-      while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-        i++;
-      }
-    }
-
-    private IllegalArgumentException error(String what) {
-      return new IllegalArgumentException(what + " at " + i + " in " + s);
+  /** The server answers a client's close with the same code and reason (ws does). */
+  @Test
+  void clientCloseIsEchoed() throws Exception {
+    try (RawWebSocket ws = RawWebSocket.connect()) {
+      ws.sendClose(4444, "bye");
+      RawWebSocket.Frame close = ws.awaitClose(2000);
+      assertEquals(4444, close.code(), "close: " + close);
+      assertEquals("bye", close.reason());
     }
   }
 
@@ -262,5 +255,7 @@ class HandshakeIT {
     assertEquals(3000L, data.get("pingTimeout"));
     assertEquals(Boolean.FALSE, data.get("isAuthenticated"));
     assertNotNull(data.get("x"));
+    assertEquals("{\"a\":[1,\"x\\\"y\\n\",null,true]}",
+        Json.write(Map.of("a", java.util.Arrays.asList(1, "x\"y\n", null, true))));
   }
 }

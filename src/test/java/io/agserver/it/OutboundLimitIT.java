@@ -1,0 +1,74 @@
+package io.agserver.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client that does not read its socket cannot grow the server without bound: once more than
+ * {@code socketcluster.outboundBufferLimit} characters (default 64 MiB) wait for it, the server
+ * drops them and closes the socket with 1008. (The original has no such limit: ws buffers without
+ * bound. This is agserver's rule, DESIGN.md "Back-pressure is visible and bounded".)
+ *
+ * <p>The client asks for about 100 MiB of echo answers while not reading; the server keeps
+ * reading it and answering other sockets meanwhile, never blocking a thread on the stuck
+ * connection. When the client reads again it gets what was already on its way, then the close.
+ */
+class OutboundLimitIT {
+
+  private static final int PAYLOAD = 1_000_000;
+  private static final int REQUESTS = 100;
+
+  @Test
+  void clientThatDoesNotReadIsClosedWith1008() throws Exception {
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    RawWebSocket closeLater = null;
+    try (RawWebSocket good = RawWebSocket.connect()) {
+      Counts before = Counts.settled(good);
+      RawWebSocket slow = RawWebSocket.openWithReceiveBuffer(16 * 1024);
+      closeLater = slow;
+      slow.handshake();
+      slow.stopReading();
+      String data = "z".repeat(PAYLOAD);
+      // On another thread: should the server stop reading this socket, the writes would block.
+      Future<?> flood = writer.submit(() -> {
+        for (int i = 0; i < REQUESTS; i++) {
+          slow.send("echo", data);
+        }
+        return null;
+      });
+
+      List<Long> latencies = new ArrayList<>();
+      while (!flood.isDone()) {
+        long start = System.nanoTime();
+        assertEquals(latencies.size(), ((Number) good.call("echo", latencies.size())).intValue());
+        latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+      }
+      flood.get(); // the server read all 100 MB: it did not stop reading the slow socket
+      assertTrue(Collections.max(latencies) < 2000, "echo latencies while another socket floods: " + latencies);
+
+      // The slow socket is gone from the server's clients as soon as it overflowed.
+      Counts.awaitBack(good, before, 10_000);
+
+      slow.resumeReading();
+      RawWebSocket.Frame close = slow.awaitClose(10_000);
+      assertEquals(1008, close.code(), "close: " + close);
+      long answers = slow.seen().stream().filter(f -> f.isText() && !f.isPing()).count();
+      assertTrue(answers < REQUESTS, "the server dropped answers instead of queueing them all: " + answers);
+      assertEquals("still fine", good.call("echo", "still fine"));
+    } finally {
+      writer.shutdownNow();
+      if (closeLater != null) {
+        closeLater.close();
+      }
+    }
+  }
+}
