@@ -1,0 +1,26 @@
+# agserver on Open Liberty, from the official image (Open Liberty's documented layout: the server
+# configuration in /config, applications in /config/apps, features.sh then configure.sh).
+#
+#   mvn -DskipTests package                  # target/agserver.war
+#   docker build -t agserver .
+#   docker run --rm -p 9080:9080 -e SOCKETCLUSTER_AUTHKEY=change-me agserver
+#
+# Clients connect to ws://HOST:9080/socketcluster/. Configuration comes from environment
+# variables: every MicroProfile Config key socketcluster.<option> as SOCKETCLUSTER_<OPTION>
+# (SOCKETCLUSTER_PINGINTERVAL=5000), and server.xml's variables as default_http_port /
+# default_http_host. See README.md, "Docker".
+#
+# kernel-slim: features.sh installs only the features server.xml names. Pin the Liberty release
+# with e.g. --build-arg LIBERTY_TAG=26.0.0.3-kernel-slim-java17-openj9-ubi (the one the build tests).
+ARG LIBERTY_TAG=kernel-slim-java17-openj9-ubi
+FROM icr.io/appcafe/open-liberty:${LIBERTY_TAG}
+
+# server.xml: websocket-2.1, cdi-4.0, mpConfig-3.1; HTTP on ${default.http.port} (9080) on all
+# interfaces (default.http.host=*); the application apps/agserver.war at context root /.
+COPY --chown=1001:0 server-config/liberty/ /config/
+RUN features.sh
+
+COPY --chown=1001:0 target/agserver.war /config/apps/agserver.war
+RUN configure.sh
+
+EXPOSE 9080

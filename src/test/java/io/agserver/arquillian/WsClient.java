@@ -1,0 +1,131 @@
+package io.agserver.arquillian;
+
+import java.io.IOException;
+import java.net.URI;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.ContainerProvider;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A real SocketCluster client at the wire level, run inside the server under test: the runtime's
+ * own Jakarta WebSocket client (Liberty's or Payara's Tyrus) connects to the deployment over TCP.
+ * Answers the server's pings ("") unless told not to.
+ */
+public final class WsClient extends Endpoint implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+  private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+  private volatile boolean answerPings = true;
+  private volatile Session session;
+  private int cid;
+
+  public static WsClient connect(URI uri) throws Exception {
+    WsClient client = new WsClient();
+    client.session = ContainerProvider.getWebSocketContainer()
+        .connectToServer(client, ClientEndpointConfig.Builder.create().build(), uri);
+    return client;
+  }
+
+  @Override
+  public void onOpen(Session session, EndpointConfig config) {
+    session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
+      if (text.isEmpty()) {
+        if (answerPings) {
+          session.getAsyncRemote().sendText("");
+        }
+        return;
+      }
+      messages.add(text);
+    });
+  }
+
+  @Override
+  public void onClose(Session session, CloseReason reason) {
+    closed.complete(reason);
+  }
+
+  @Override
+  public void onError(Session session, Throwable error) {
+    closed.completeExceptionally(error);
+  }
+
+  public void answerPings(boolean answer) {
+    answerPings = answer;
+  }
+
+  /** Sends #handshake and returns the answer's data ({id, pingTimeout, isAuthenticated}). */
+  public Map<String, Object> handshake() throws Exception {
+    return call("#handshake", Map.of());
+  }
+
+  /** Invokes a procedure; returns the whole response ({rid, data} or {rid, error}). */
+  public Map<String, Object> invoke(String procedure, Object data) throws Exception {
+    int id = send(procedure, data);
+    return response(id);
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> call(String event, Object data) throws Exception {
+    Map<String, Object> response = invoke(event, data);
+    if (response.containsKey("error")) {
+      throw new IllegalStateException(event + " failed: " + response);
+    }
+    return (Map<String, Object>) response.get("data");
+  }
+
+  private synchronized int send(String event, Object data) throws IOException {
+    Map<String, Object> packet = new LinkedHashMap<>();
+    packet.put("event", event);
+    packet.put("data", data);
+    packet.put("cid", ++cid);
+    session.getBasicRemote().sendText(JSON.writeValueAsString(packet));
+    return cid;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> response(int rid) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      long left = deadline - System.nanoTime();
+      String text = messages.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
+      if (text == null) {
+        throw new IllegalStateException("no response to cid " + rid + " within 10 s");
+      }
+      Object packet = JSON.readValue(text, Object.class);
+      if (packet instanceof Map<?, ?> map && Integer.valueOf(rid).equals(map.get("rid"))) {
+        return (Map<String, Object>) map;
+      }
+    }
+  }
+
+  /** The close the server (or this client) made, waiting up to timeoutMillis. */
+  public CloseReason awaitClose(long timeoutMillis) throws Exception {
+    return closed.get(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  public void close(int code, String reason) throws IOException {
+    session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (session != null && session.isOpen()) {
+      session.close();
+    }
+  }
+}
