@@ -96,6 +96,14 @@ class AGServerInContainerIT {
   }
 
   @Test
+  void asyncObserversReceiveTheEventsToo() throws Exception {
+    try (WsClient client = WsClient.connect(uri())) {
+      String id = (String) client.handshake().get("id");
+      assertNotNull(recorder.awaitAsyncConnection(id, 5000), "@ObservesAsync saw the connection of " + id);
+    }
+  }
+
+  @Test
   void aSocketClosedBeforeItsHandshakeAborts() throws Exception {
     Set<String> before = new HashSet<>(server.pendingClients().keySet());
     String id = null;

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 
 import io.agserver.AGServerSocket;
 import io.agserver.event.AGClosureEvent;
@@ -21,6 +22,7 @@ import io.agserver.event.AGHandshakeEvent;
 public class EventRecorder {
 
   private final Map<String, List<String>> events = new ConcurrentHashMap<>();
+  private final Map<String, String> asyncConnections = new ConcurrentHashMap<>();
 
   void onHandshake(@Observes AGHandshakeEvent event) {
     record(event.socket(), "handshake");
@@ -28,6 +30,20 @@ public class EventRecorder {
 
   void onConnection(@Observes AGConnectionEvent event) {
     record(event.socket(), "connection");
+  }
+
+  /** Asynchronous observers get the same events, on another thread. */
+  void onConnectionAsync(@ObservesAsync AGConnectionEvent event) {
+    asyncConnections.put(event.socket().id(), Thread.currentThread().getName());
+  }
+
+  /** The thread that delivered the socket's connection event to the async observer, once it has. */
+  public String awaitAsyncConnection(String socketId, long timeoutMillis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (!asyncConnections.containsKey(socketId) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    return asyncConnections.get(socketId);
   }
 
   void onConnectionAbort(@Observes AGConnectionAbortEvent event) {
