@@ -1,7 +1,5 @@
 package io.agserver;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.agserver.protocol.AGError;
@@ -91,14 +89,13 @@ public final class AGRequest {
     if (!sent.compareAndSet(false, true)) {
       throw AGError.invalidAction("Response to request " + id + " has already been sent");
     }
-    Map<String, Object> packet = new LinkedHashMap<>(4);
-    packet.put("rid", id);
     if (error != null) {
-      packet.put("error", error);
+      socket.sendResponse(id, "error", error);
     } else if (withData) {
-      packet.put("data", responseData);
+      socket.sendResponse(id, "data", responseData);
+    } else {
+      socket.sendResponse(id, null, null);
     }
-    socket.sendObject(packet);
   }
 
   @Override

@@ -20,6 +20,7 @@ import io.agserver.internal.OutboundQueue;
 import io.agserver.internal.SerialRunner;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
+import io.agserver.protocol.JsonCodec;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;
@@ -311,6 +312,31 @@ public class AGServerSocket implements AGSubscriber {
     if (encoded != null) {
       outbound.offer(encoded);
     }
+  }
+
+  /**
+   * Sends the response {@code {"rid":rid,field:value}} (no field when it is null): straight to text
+   * with the default codec, as a map through {@link #sendObject} with any other codec or into an
+   * open batch.
+   */
+  void sendResponse(Object rid, String field, Object value) {
+    if (server.codec() instanceof JsonCodec json && !batcher.isBuffering()) {
+      String encoded;
+      try {
+        encoded = json.encodeResponse(rid, field, value);
+      } catch (RuntimeException e) {
+        emitError(e);
+        return;
+      }
+      outbound.offer(encoded);
+      return;
+    }
+    Map<String, Object> packet = new LinkedHashMap<>(4);
+    packet.put("rid", rid);
+    if (field != null) {
+      packet.put(field, value);
+    }
+    sendObject(packet);
   }
 
   /** Sends a frame that is already encoded (one publish shared by many sockets). */

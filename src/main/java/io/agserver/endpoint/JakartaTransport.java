@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.RemoteEndpoint;
+import jakarta.websocket.SendHandler;
 import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 
@@ -48,6 +49,9 @@ final class JakartaTransport implements AGTransport {
   // Guarded by lock. OutboundQueue has at most one send in flight.
   private boolean sending;
   private CloseReason pendingClose;
+  /** The callback of the send in flight; one handler object serves every send of this session. */
+  private Consumer<Throwable> inFlight;
+  private final SendHandler onSent = this::completed;
 
   JakartaTransport(Session session) {
     this.session = session;
@@ -56,43 +60,55 @@ final class JakartaTransport implements AGTransport {
 
   @Override
   public void sendText(String text, Consumer<Throwable> done) {
-    started();
+    started(done);
     try {
-      remote.sendText(text, result -> completed(result, done));
+      remote.sendText(text, onSent);
     } catch (RuntimeException e) {
-      completed(null, ignored -> { });
+      finished();
       throw e;
     }
   }
 
   @Override
   public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
-    started();
+    started(done);
     try {
-      remote.sendBinary(data, result -> completed(result, done));
+      remote.sendBinary(data, onSent);
     } catch (RuntimeException e) {
-      completed(null, ignored -> { });
+      finished();
       throw e;
     }
   }
 
-  private void started() {
+  private void started(Consumer<Throwable> done) {
     synchronized (lock) {
       sending = true;
+      inFlight = done;
     }
   }
 
-  private void completed(SendResult result, Consumer<Throwable> done) {
+  private void completed(SendResult result) {
+    Consumer<Throwable> done = finished();
+    if (done != null) {
+      done.accept(result == null || result.isOK() ? null : result.getException());
+    }
+  }
+
+  /** The send in flight is over: a close that waited for it goes now. Returns its callback. */
+  private Consumer<Throwable> finished() {
     CloseReason close;
+    Consumer<Throwable> done;
     synchronized (lock) {
       sending = false;
+      done = inFlight;
+      inFlight = null;
       close = pendingClose;
       pendingClose = null;
     }
     if (close != null) {
       CLOSER.execute(() -> closeSession(close));
     }
-    done.accept(result == null || result.isOK() ? null : result.getException());
+    return done;
   }
 
   @Override

@@ -49,13 +49,17 @@ public final class UpgradeRequestFilter implements Filter {
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
       throws IOException, ServletException {
+    ServletRequest forward = request;
     if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse
-        && isUpgrade(http) && !admit(http, httpResponse)) {
-      return;
+        && isUpgrade(http)) {
+      if (!admit(http, httpResponse)) {
+        return;
+      }
+      forward = new SessionlessUpgradeRequest(http);
     }
     CURRENT.set(new Peer(request.getRemoteAddr(), request.getRemotePort(), request.isSecure()));
     try {
-      chain.doFilter(request, response);
+      chain.doFilter(forward, response);
     } finally {
       CURRENT.remove();
     }

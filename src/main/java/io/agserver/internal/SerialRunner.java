@@ -27,6 +27,14 @@ public final class SerialRunner {
   }
 
   public void submit(Supplier<? extends CompletionStage<?>> task) {
+    // Idle (nothing queued, nothing running): run it here without a queue node. Most messages
+    // find their socket idle, so this is the common path.
+    if (wip.compareAndSet(0, 1)) {
+      if (runOne(task) && wip.decrementAndGet() != 0) {
+        runLoop();
+      }
+      return;
+    }
     tasks.offer(task);
     if (wip.getAndIncrement() == 0) {
       runLoop();
@@ -35,31 +43,42 @@ public final class SerialRunner {
 
   private void runLoop() {
     do {
-      Supplier<? extends CompletionStage<?>> task = tasks.poll();
-      CompletionStage<?> stage;
-      try {
-        stage = task.get();
-      } catch (RuntimeException | Error e) {
-        onTaskFailure.accept(e);
-        stage = null;
-      }
-      if (stage != null) {
-        java.util.concurrent.CompletableFuture<?> future = stage.toCompletableFuture();
-        if (!future.isDone()) {
-          future.whenComplete((result, error) -> {
-            if (error != null) {
-              onTaskFailure.accept(error);
-            }
-            if (wip.decrementAndGet() != 0) {
-              runLoop();
-            }
-          });
-          return;
-        }
-        if (future.isCompletedExceptionally()) {
-          future.whenComplete((result, error) -> onTaskFailure.accept(error));
-        }
+      if (!runOne(tasks.poll())) {
+        return;
       }
     } while (wip.decrementAndGet() != 0);
+  }
+
+  /**
+   * Runs one task; true if it finished here. A task still pending goes on when it completes:
+   * its completion releases it and runs what queued meanwhile.
+   */
+  private boolean runOne(Supplier<? extends CompletionStage<?>> task) {
+    CompletionStage<?> stage;
+    try {
+      stage = task.get();
+    } catch (RuntimeException | Error e) {
+      onTaskFailure.accept(e);
+      return true;
+    }
+    if (stage == null) {
+      return true;
+    }
+    java.util.concurrent.CompletableFuture<?> future = stage.toCompletableFuture();
+    if (!future.isDone()) {
+      future.whenComplete((result, error) -> {
+        if (error != null) {
+          onTaskFailure.accept(error);
+        }
+        if (wip.decrementAndGet() != 0) {
+          runLoop();
+        }
+      });
+      return false;
+    }
+    if (future.isCompletedExceptionally()) {
+      future.whenComplete((result, error) -> onTaskFailure.accept(error));
+    }
+    return true;
   }
 }

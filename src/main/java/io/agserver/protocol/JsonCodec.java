@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -99,6 +101,47 @@ public final class JsonCodec implements AGCodec {
       return mapper.writeValueAsString(value);
     } catch (JsonProcessingException e) {
       throw new AGError("TypeError", e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * The response packet {@code {"rid":rid,field:value}} ({@code {"rid":rid}} when field is null or
+   * value is undefined): the text {@link #encode} gives for that map, written without building the
+   * map or, for the common plain values, a serializer provider. One of these goes out per RPC.
+   */
+  public String encodeResponse(Object rid, String field, Object value) {
+    StringWriter out = new StringWriter(32);
+    try (JsonGenerator generator = mapper.createGenerator(out)) {
+      generator.writeStartObject();
+      generator.writeFieldName("rid");
+      writePlainOrMapped(generator, rid);
+      if (field != null && value != Undefined.INSTANCE) {
+        generator.writeFieldName(field);
+        writePlainOrMapped(generator, value);
+      }
+      generator.writeEndObject();
+    } catch (JsonProcessingException e) {
+      throw new AGError("TypeError", e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
+    return out.toString();
+  }
+
+  /** Strings, ints, longs, booleans and null as their serializers write them; the rest through the mapper. */
+  private void writePlainOrMapped(JsonGenerator generator, Object value) throws IOException {
+    if (value == null) {
+      generator.writeNull();
+    } else if (value instanceof String text) {
+      generator.writeString(text); // the JsGenerator decoration escapes lone surrogates
+    } else if (value instanceof Integer number) {
+      generator.writeNumber(number.intValue());
+    } else if (value instanceof Long number) {
+      generator.writeNumber(number.longValue());
+    } else if (value instanceof Boolean bool) {
+      generator.writeBoolean(bool);
+    } else {
+      mapper.writeValue(generator, value);
     }
   }
 
