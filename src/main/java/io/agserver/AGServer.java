@@ -4,7 +4,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,8 +37,7 @@ import io.agserver.pubsub.AGExchange;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.BrokerEngine;
 import io.agserver.stream.AGStream;
-import io.agserver.stream.ConsumerStats;
-import io.agserver.stream.StreamDemux;
+import io.agserver.stream.AsyncStreamEmitter;
 import io.agserver.transport.AGTransport;
 
 /**
@@ -48,7 +46,7 @@ import io.agserver.transport.AGTransport;
  * hosts the server, fired as a CDI event of its own type (see {@code io.agserver.event}).
  */
 @ApplicationScoped
-public class AGServer {
+public class AGServer extends AsyncStreamEmitter {
 
   private static final Logger LOG = Logger.getLogger(AGServer.class.getName());
 
@@ -58,7 +56,6 @@ public class AGServer {
   private AGScheduler scheduler;
   private ScheduledFuture<?> sweep;
   private final IdGenerator ids = new IdGenerator();
-  private final StreamDemux<Object> listeners = new StreamDemux<>();
   private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
@@ -412,8 +409,9 @@ public class AGServer {
   // ---- events ----
 
   /** Writes the event to its listener stream and hands it to the CDI bridge. */
-  void emit(String name, Object event) {
-    listeners.write(name, event);
+  @Override
+  protected void emit(String name, Object event) {
+    super.emit(name, event);
     try {
       eventSink.accept(event);
     } catch (RuntimeException e) {
@@ -428,65 +426,5 @@ public class AGServer {
 
   public void emitWarning(Throwable warning) {
     emit("warning", new AGWarningEvent(warning));
-  }
-
-  // ---- listeners ----
-
-  /** The stream of one server event; the element type follows the name (AGConnectionEvent ...). */
-  @SuppressWarnings("unchecked")
-  public <E> AGStream<E> listener(String eventName) {
-    return (AGStream<E>) listeners.stream(eventName);
-  }
-
-  public void closeListener(String eventName) {
-    listeners.close(eventName);
-  }
-
-  public void closeAllListeners() {
-    listeners.closeAll();
-  }
-
-  public void killListener(String eventName) {
-    listeners.kill(eventName);
-  }
-
-  public void killAllListeners() {
-    listeners.killAll();
-  }
-
-  public void killListenerConsumer(long consumerId) {
-    listeners.killConsumer(consumerId);
-  }
-
-  public int getListenerBackpressure(String eventName) {
-    return listeners.getBackpressure(eventName);
-  }
-
-  public int getAllListenersBackpressure() {
-    return listeners.getBackpressureAll();
-  }
-
-  public int getListenerConsumerBackpressure(long consumerId) {
-    return listeners.getConsumerBackpressure(consumerId);
-  }
-
-  public Optional<ConsumerStats> getListenerConsumerStats(long consumerId) {
-    return listeners.getConsumerStats(consumerId);
-  }
-
-  public List<ConsumerStats> getListenerConsumerStatsList(String eventName) {
-    return listeners.getConsumerStatsList(eventName);
-  }
-
-  public List<ConsumerStats> getAllListenersConsumerStatsList() {
-    return listeners.getConsumerStatsListAll();
-  }
-
-  public boolean hasListenerConsumer(String eventName, long consumerId) {
-    return listeners.hasConsumer(eventName, consumerId);
-  }
-
-  public boolean hasAnyListenerConsumer(long consumerId) {
-    return listeners.hasConsumerAll(consumerId);
   }
 }

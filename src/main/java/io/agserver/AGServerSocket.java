@@ -24,6 +24,7 @@ import io.agserver.protocol.JsonCodec;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;
+import io.agserver.stream.AsyncStreamEmitter;
 import io.agserver.stream.StreamDemux;
 import io.agserver.transport.AGTransport;
 
@@ -33,7 +34,7 @@ import io.agserver.transport.AGTransport;
  * order they arrived ({@link InboundProcessor}); outbound frames leave one at a time
  * ({@link OutboundQueue}); any thread may call the public methods.
  */
-public class AGServerSocket implements AGSubscriber {
+public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   public static final String CONNECTING = "connecting";
   public static final String OPEN = "open";
@@ -52,7 +53,6 @@ public class AGServerSocket implements AGSubscriber {
   private final SocketBatcher batcher;
   private final SocketSubscriptions subscriptions;
   private final SerialRunner outboundOrder = new SerialRunner(this::emitError);
-  private final StreamDemux<Object> listeners = new StreamDemux<>();
   private final StreamDemux<Object> receivers = new StreamDemux<>();
   private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
 
@@ -209,17 +209,19 @@ public class AGServerSocket implements AGSubscriber {
 
   /** Emits a socket event to its listener stream, if anyone listens. */
   void emit(String name, AGSocketEvent event) {
-    listeners.write(name, event);
+    super.emit(name, event);
   }
 
-  boolean listens(String name) {
-    return listeners.hasConsumers(name);
+  // Redeclared so that the socket's collaborators in this package may ask.
+  @Override
+  protected boolean listens(String name) {
+    return super.listens(name);
   }
 
   /** Emits {@code error} on the socket and as a warning on the server. */
   public void emitError(Throwable error) {
-    if (listeners.hasConsumers("error")) {
-      listeners.write("error", new AGSocketEvent.Error(error));
+    if (listens("error")) {
+      emit("error", new AGSocketEvent.Error(error));
     }
     server.emitWarning(error);
   }
@@ -430,7 +432,7 @@ public class AGServerSocket implements AGSubscriber {
   void emitConnect(Map<String, Object> status, AGError authError) {
     boolean isAuthenticated = Boolean.TRUE.equals(status.get("isAuthenticated"));
     long pingTimeout = server.options().pingTimeout();
-    if (listeners.hasConsumers("connect")) {
+    if (listens("connect")) {
       emit("connect", new AGSocketEvent.Connect(id, pingTimeout, isAuthenticated, authError));
     }
     server.emit("connection", new AGConnectionEvent(this, id, pingTimeout, isAuthenticated, authError));
@@ -668,66 +670,6 @@ public class AGServerSocket implements AGSubscriber {
 
   public int getOutboundBackpressure() {
     return outbound.backpressure();
-  }
-
-  // ---- listeners ----
-
-  /** The stream of one socket event; the element type follows the event name (AGSocketEvent). */
-  @SuppressWarnings("unchecked")
-  public <E> AGStream<E> listener(String eventName) {
-    return (AGStream<E>) listeners.stream(eventName);
-  }
-
-  public void closeListener(String eventName) {
-    listeners.close(eventName);
-  }
-
-  public void closeAllListeners() {
-    listeners.closeAll();
-  }
-
-  public void killListener(String eventName) {
-    listeners.kill(eventName);
-  }
-
-  public void killAllListeners() {
-    listeners.killAll();
-  }
-
-  public void killListenerConsumer(long consumerId) {
-    listeners.killConsumer(consumerId);
-  }
-
-  public int getListenerBackpressure(String eventName) {
-    return listeners.getBackpressure(eventName);
-  }
-
-  public int getAllListenersBackpressure() {
-    return listeners.getBackpressureAll();
-  }
-
-  public int getListenerConsumerBackpressure(long consumerId) {
-    return listeners.getConsumerBackpressure(consumerId);
-  }
-
-  public Optional<ConsumerStats> getListenerConsumerStats(long consumerId) {
-    return listeners.getConsumerStats(consumerId);
-  }
-
-  public List<ConsumerStats> getListenerConsumerStatsList(String eventName) {
-    return listeners.getConsumerStatsList(eventName);
-  }
-
-  public List<ConsumerStats> getAllListenersConsumerStatsList() {
-    return listeners.getConsumerStatsListAll();
-  }
-
-  public boolean hasListenerConsumer(String eventName, long consumerId) {
-    return listeners.hasConsumer(eventName, consumerId);
-  }
-
-  public boolean hasAnyListenerConsumer(long consumerId) {
-    return listeners.hasConsumerAll(consumerId);
   }
 
   // ---- receivers ----

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.agserver.stream.AGStream;
+import io.agserver.stream.AsyncStreamEmitter;
 import io.agserver.stream.ConsumerStats;
 import io.agserver.stream.StreamDemux;
 
@@ -19,7 +20,7 @@ import io.agserver.stream.StreamDemux;
  * publishes do in the original) and subscribes to channels to consume what clients publish.
  * It is a subscriber of the broker like any socket.
  */
-public final class AGExchange implements AGSubscriber {
+public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber {
 
   /** The exchange, or one of its channels, became subscribed. */
   public record SubscribeEvent(String channel) {}
@@ -33,7 +34,6 @@ public final class AGExchange implements AGSubscriber {
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
   private final StreamDemux<Object> channelEvents = new StreamDemux<>();
-  private final StreamDemux<Object> listeners = new StreamDemux<>();
 
   public AGExchange(BrokerEngine broker) {
     this.broker = broker;
@@ -73,7 +73,7 @@ public final class AGExchange implements AGSubscriber {
       channelStates.put(channelName, AGChannel.SUBSCRIBED);
       channelEvents.write(channelName + "/subscribe", new SubscribeEvent(channelName));
       broker.subscribeSocket(this, channelName);
-      listeners.write("subscribe", new SubscribeEvent(channelName));
+      emit("subscribe", new SubscribeEvent(channelName));
     }
     return new AGChannel(channelName, this);
   }
@@ -83,7 +83,7 @@ public final class AGExchange implements AGSubscriber {
     if (AGChannel.SUBSCRIBED.equals(state)) {
       channelEvents.write(channelName + "/unsubscribe", new UnsubscribeEvent(channelName));
       broker.unsubscribeSocket(this, channelName);
-      listeners.write("unsubscribe", new UnsubscribeEvent(channelName));
+      emit("unsubscribe", new UnsubscribeEvent(channelName));
     }
     return DONE;
   }
@@ -125,36 +125,7 @@ public final class AGExchange implements AGSubscriber {
     return isSubscribed(channelName, false);
   }
 
-  // ---- the exchange's own listeners (subscribe, unsubscribe) ----
-
-  @SuppressWarnings("unchecked")
-  public <E> AGStream<E> listener(String eventName) {
-    return (AGStream<E>) listeners.stream(eventName);
-  }
-
-  public void closeListener(String eventName) {
-    listeners.close(eventName);
-  }
-
-  public void closeAllListeners() {
-    listeners.closeAll();
-  }
-
-  public void killListener(String eventName) {
-    listeners.kill(eventName);
-  }
-
-  public void killAllListeners() {
-    listeners.killAll();
-  }
-
-  public int getListenerBackpressure(String eventName) {
-    return listeners.getBackpressure(eventName);
-  }
-
-  public int getAllListenersBackpressure() {
-    return listeners.getBackpressureAll();
-  }
+  // ---- the exchange's own listeners (subscribe, unsubscribe) come from AsyncStreamEmitter ----
 
   public int getBackpressure() {
     return Math.max(getAllListenersBackpressure(), getAllChannelsBackpressure());
