@@ -37,8 +37,7 @@ class AGServerSocketTest {
   private AGServer server;
 
   private AGServer server(Map<String, String> config) {
-    AGServerOptions options = AGServerOptions.from(key -> java.util.Optional.ofNullable(
-        config.get(key.substring(AGServerOptions.PREFIX.length()))));
+    AGServerOptions options = TestServers.options(config);
     server = new AGServer(options, null, events::add, null);
     return server;
   }
@@ -51,8 +50,7 @@ class AGServerSocketTest {
   }
 
   private static AGUpgradeRequest request() {
-    return new AGUpgradeRequest(URI.create("ws://localhost/socketcluster/"), Map.of(), Map.of(),
-        "127.0.0.1", 5555, false);
+    return TestServers.request();
   }
 
   @SuppressWarnings("unchecked")

@@ -8,7 +8,6 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -34,8 +33,7 @@ class PubSubTest {
   private AGServer server;
 
   private AGServer server(Map<String, String> config) {
-    server = new AGServer(AGServerOptions.from(key -> Optional.ofNullable(
-        config.get(key.substring(AGServerOptions.PREFIX.length())))), null, events::add, null);
+    server = new AGServer(TestServers.options(config), null, events::add, null);
     return server;
   }
 

@@ -52,8 +52,7 @@ class SocketAuthTest {
   private AGServer server(Map<String, String> config) {
     Map<String, String> all = new HashMap<>(Map.of("authKey", KEY, "authAlgorithm", "HS256"));
     all.putAll(config);
-    AGServerOptions options = AGServerOptions.from(key -> Optional.ofNullable(
-        all.get(key.substring(AGServerOptions.PREFIX.length()))));
+    AGServerOptions options = TestServers.options(all);
     server = new AGServer(options, null, events::add, null);
     return server;
   }
