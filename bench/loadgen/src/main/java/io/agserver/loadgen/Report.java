@@ -1,0 +1,276 @@
+package io.agserver.loadgen;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One table from result files of several servers: rows are metrics, columns the servers
+ * (agserver, node, their ratio, bare, agserver as a share of bare; any other server label after
+ * them). With several runs of a server and scenario, each figure is the median of the runs that
+ * ended ok.
+ */
+final class Report {
+  private Report() {}
+
+  static final String AG = "agserver";
+  static final String NODE = "node";
+  static final String BARE = "bare";
+
+  /** How a row gets its figure from one result, and how it is shown. */
+  private record Row(String name, String scenario, Function<JsonNode, Double> value, String format, boolean compare) {}
+
+  private static Function<JsonNode, Double> summary(String key) {
+    return r -> number(r.path("summary").path(key));
+  }
+
+  private static Function<JsonNode, Double> summaryDiv(String key, double by) {
+    return r -> {
+      Double v = number(r.path("summary").path(key));
+      return v == null ? null : v / by;
+    };
+  }
+
+  private static Function<JsonNode, Double> cpu(String key) {
+    return r -> number(r.path("cpu").path(key));
+  }
+
+  private static Double number(JsonNode n) {
+    if (n == null || !n.isNumber()) {
+      return null;
+    }
+    double d = n.asDouble();
+    return Double.isFinite(d) ? d : null;
+  }
+
+  private static final List<Row> ROWS = List.of(
+      new Row("handshakes/s", "connect", summary("handshakesPerSec"), "int", true),
+      new Row("  handshake p99 (ms)", "connect", summary("p99Ms"), "ms", true),
+      new Row("RPC req/s", "rpc", summary("requestsPerSec"), "int", true),
+      new Row("  RPC p50 (ms)", "rpc", summary("p50Ms"), "ms", true),
+      new Row("  RPC p99 (ms)", "rpc", summary("p99Ms"), "ms", true),
+      new Row("fan-out deliveries/s", "fanout", summary("sustainedDeliveriesPerSec"), "int", true),
+      new Row("  fan-out p99 (ms)", "fanout", summary("p99Ms"), "ms", true),
+      new Row("channels deliveries/s", "channels", summary("sustainedDeliveriesPerSec"), "int", true),
+      new Row("  channels p99 (ms)", "channels", summary("p99Ms"), "ms", true),
+      new Row("RSS per idle connection (KB)", "idle-memory", summaryDiv("bytesPerConn", 1024), "kb", true),
+      new Row("scale: connections alive", "scale", summary("aliveAtEnd"), "int", false),
+      new Row("scale: alive that answered pings", "scale", summary("pinged"), "int", false),
+      new Row("scale: RSS per connection (KB)", "scale", summaryDiv("bytesPerConn", 1024), "kb", true),
+      new Row("scale: heap per connection (KB)", "scale", summaryDiv("heapBytesPerConn", 1024), "kb", true),
+      new Row("connect: failed", "connect", summary("failed"), "int", false),
+      new Row("RPC errors", "rpc", summary("errors"), "int", false),
+      new Row("fan-out lost deliveries", "fanout", summary("lost"), "int", false),
+      new Row("channels lost deliveries", "channels", summary("lost"), "int", false),
+      new Row("server cores: connect", "connect", cpu("serverCores"), "cores", false),
+      new Row("load generator cores: connect", "connect", cpu("loadgenCores"), "cores", false),
+      new Row("server cores: rpc", "rpc", cpu("serverCores"), "cores", false),
+      new Row("load generator cores: rpc", "rpc", cpu("loadgenCores"), "cores", false),
+      new Row("server cores: fan-out", "fanout", cpu("serverCores"), "cores", false),
+      new Row("load generator cores: fan-out", "fanout", cpu("loadgenCores"), "cores", false),
+      new Row("server cores: channels", "channels", cpu("serverCores"), "cores", false),
+      new Row("load generator cores: channels", "channels", cpu("loadgenCores"), "cores", false));
+
+  static int main(List<String> args) throws Exception {
+    String jsonOut = null;
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--json") && i + 1 < args.size()) {
+        jsonOut = args.get(++i);
+      } else {
+        files.add(Path.of(args.get(i)));
+      }
+    }
+    if (files.isEmpty()) {
+      System.err.println("usage: report [--json OUT] RESULT.json...");
+      return 2;
+    }
+    // server -> scenario -> results (ok ones; failed ones are kept apart and only counted)
+    Map<String, Map<String, List<JsonNode>>> ok = new LinkedHashMap<>();
+    Map<String, Map<String, Integer>> failed = new LinkedHashMap<>();
+    Set<String> servers = new LinkedHashSet<>(List.of(AG, NODE, BARE));
+    for (Path f : files) {
+      for (String line : Files.readAllLines(f)) {
+        if (!line.trim().startsWith("{")) {
+          continue;
+        }
+        JsonNode r = Main.JSON.readTree(line);
+        String server = r.path("server").asText("server");
+        String scenario = r.path("scenario").asText("?");
+        servers.add(server);
+        if (r.path("ok").asBoolean(false)) {
+          ok.computeIfAbsent(server, k -> new LinkedHashMap<>()).computeIfAbsent(scenario, k -> new ArrayList<>()).add(r);
+        } else {
+          failed.computeIfAbsent(server, k -> new LinkedHashMap<>()).merge(scenario, 1, Integer::sum);
+        }
+      }
+    }
+    List<String> extra = new ArrayList<>(servers);
+    extra.removeAll(List.of(AG, NODE, BARE));
+
+    List<String> header = new ArrayList<>(List.of("metric", AG, NODE, AG + "/" + NODE, BARE, AG + " % of " + BARE));
+    header.addAll(extra);
+    List<List<String>> table = new ArrayList<>();
+    ObjectNode medians = Main.JSON.createObjectNode();
+    for (Row row : ROWS) {
+      Map<String, Double> v = new LinkedHashMap<>();
+      for (String s : servers) {
+        List<JsonNode> rs = ok.getOrDefault(s, Map.of()).getOrDefault(row.scenario, List.of());
+        Double m = median(rs, row.value);
+        v.put(s, m);
+        if (m != null) {
+          medians.with(s).with(row.scenario).put(row.name.trim(), m);
+        }
+      }
+      boolean any = v.values().stream().anyMatch(x -> x != null);
+      if (!any) {
+        continue;
+      }
+      List<String> cells = new ArrayList<>();
+      cells.add(row.name + marks(row, ok, v));
+      cells.add(cell(v.get(AG), row.format, servers.contains(AG) && hasScenario(ok, AG, row.scenario)));
+      cells.add(cell(v.get(NODE), row.format, hasScenario(ok, NODE, row.scenario)));
+      cells.add(row.compare ? ratio(v.get(AG), v.get(NODE)) : "");
+      cells.add(cell(v.get(BARE), row.format, hasScenario(ok, BARE, row.scenario)));
+      cells.add(row.compare ? percent(v.get(AG), v.get(BARE)) : "");
+      for (String s : extra) {
+        cells.add(cell(v.get(s), row.format, hasScenario(ok, s, row.scenario)));
+      }
+      table.add(cells);
+    }
+    print(header, table);
+    System.out.println(footer(servers, ok, failed));
+    if (jsonOut != null) {
+      Files.writeString(Path.of(jsonOut), Main.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(medians) + "\n");
+    }
+    return 0;
+  }
+
+  /** '+' after a pub/sub rate when some server passed every step (the ramp ended, not the server). */
+  private static String marks(Row row, Map<String, Map<String, List<JsonNode>>> ok, Map<String, Double> v) {
+    if (!row.format.equals("int") || !row.name.contains("deliveries/s")) {
+      return "";
+    }
+    for (Map<String, List<JsonNode>> byScenario : ok.values()) {
+      for (JsonNode r : byScenario.getOrDefault(row.scenario, List.of())) {
+        if (r.path("summary").path("rampLimitReached").asBoolean(false)) {
+          return " (ramp limit hit: more)";
+        }
+      }
+    }
+    return "";
+  }
+
+  private static boolean hasScenario(Map<String, Map<String, List<JsonNode>>> ok, String server, String scenario) {
+    return !ok.getOrDefault(server, Map.of()).getOrDefault(scenario, List.of()).isEmpty();
+  }
+
+  static Double median(List<JsonNode> results, Function<JsonNode, Double> f) {
+    List<Double> xs = new ArrayList<>();
+    for (JsonNode r : results) {
+      Double d = f.apply(r);
+      if (d != null) {
+        xs.add(d);
+      }
+    }
+    if (xs.isEmpty()) {
+      return null;
+    }
+    Collections.sort(xs);
+    int n = xs.size();
+    return n % 2 == 1 ? xs.get(n / 2) : (xs.get(n / 2 - 1) + xs.get(n / 2)) / 2;
+  }
+
+  private static String cell(Double v, String format, boolean measured) {
+    if (v == null) {
+      return measured ? "n/a" : "-";
+    }
+    return switch (format) {
+      case "int" -> String.format(Locale.ROOT, "%,d", Math.round(v));
+      case "ms" -> v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
+      case "kb", "cores" -> String.format(Locale.ROOT, "%.2f", v);
+      default -> String.valueOf(v);
+    };
+  }
+
+  private static String ratio(Double a, Double b) {
+    if (a == null || b == null || b == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "%.2fx", a / b);
+  }
+
+  private static String percent(Double a, Double b) {
+    if (a == null || b == null || b == 0) {
+      return "";
+    }
+    return String.format(Locale.ROOT, "%.0f%%", 100 * a / b);
+  }
+
+  private static void print(List<String> header, List<List<String>> rows) {
+    int[] w = new int[header.size()];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = header.get(i).length();
+      for (List<String> r : rows) {
+        w[i] = Math.max(w[i], r.get(i).length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    line(sb, header, w);
+    StringBuilder rule = new StringBuilder();
+    for (int i = 0; i < w.length; i++) {
+      rule.append(i == 0 ? "" : "-+-").append("-".repeat(w[i]));
+    }
+    sb.append(rule).append('\n');
+    for (List<String> r : rows) {
+      line(sb, r, w);
+    }
+    System.out.print(sb);
+  }
+
+  private static void line(StringBuilder sb, List<String> cells, int[] w) {
+    for (int i = 0; i < cells.size(); i++) {
+      String c = cells.get(i);
+      if (i == 0) {
+        sb.append(c).append(" ".repeat(w[i] - c.length()));
+      } else {
+        sb.append(" | ").append(" ".repeat(w[i] - c.length())).append(c);
+      }
+    }
+    sb.append('\n');
+  }
+
+  private static String footer(Set<String> servers, Map<String, Map<String, List<JsonNode>>> ok,
+      Map<String, Map<String, Integer>> failed) {
+    StringBuilder sb = new StringBuilder("runs (median of the ok ones):");
+    for (String s : servers) {
+      Map<String, List<JsonNode>> m = ok.getOrDefault(s, Map.of());
+      Map<String, Integer> f = failed.getOrDefault(s, Map.of());
+      if (m.isEmpty() && f.isEmpty()) {
+        continue;
+      }
+      sb.append(' ').append(s).append(" {");
+      List<String> parts = new ArrayList<>();
+      Set<String> scenarios = new LinkedHashSet<>(m.keySet());
+      scenarios.addAll(f.keySet());
+      for (String sc : scenarios) {
+        int n = m.getOrDefault(sc, List.of()).size();
+        int bad = f.getOrDefault(sc, 0);
+        parts.add(sc + " " + n + (bad > 0 ? " (+" + bad + " FAILED)" : ""));
+      }
+      sb.append(String.join(", ", parts)).append('}');
+    }
+    sb.append("\nrates: higher is better; ms, KB: lower is better. '-': not measured, n/a: not applicable.");
+    return sb.toString();
+  }
+}
