@@ -78,7 +78,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     this.transport = transport;
     this.request = request;
     AGServerOptions options = server.options();
-    this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit());
+    this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit(),
+        options.outboundCoalescing() && server.codec() instanceof JsonCodec);
     this.inbound = new SerialRunner(this::emitError);
     this.processor = new InboundProcessor(this, server);
     this.invokes = new PendingInvokes();
@@ -312,7 +313,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
     String encoded = serialize(packet);
     if (encoded != null) {
-      outbound.offer(encoded);
+      outbound.offerPacket(encoded);
     }
   }
 
@@ -330,7 +331,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
         emitError(e);
         return;
       }
-      outbound.offer(encoded);
+      outbound.offerPacket(encoded);
       return;
     }
     Map<String, Object> packet = new LinkedHashMap<>(4);
@@ -343,7 +344,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   /** Sends a frame that is already encoded (one publish shared by many sockets). */
   public void sendEncoded(String encoded) {
-    outbound.offer(encoded);
+    outbound.offerPacket(encoded);
   }
 
   String serialize(Object packet) {
@@ -612,7 +613,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   private void sendPublish(String channel, Object data, String encoded) {
     if (encoded != null && !batcher.isBuffering()) {
-      outbound.offer(encoded);
+      outbound.offerPacket(encoded);
     } else {
       sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
     }

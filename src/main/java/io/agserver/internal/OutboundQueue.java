@@ -15,6 +15,12 @@ import io.agserver.transport.AGTransport;
  * and a close is sent after every frame queued before it. Counts what waits, in frames and in
  * characters, so that a client that stops reading is cut off at {@code limit} instead of growing
  * the heap.
+ *
+ * <p>With coalescing on, JSON packets that queued up behind a send in flight leave together as
+ * one array frame, the batch format every official client reads (socket.startBatch sends the
+ * same). A container's send costs far more than the characters it carries, so under load the
+ * cost per packet falls as the queue grows, and a socket that is keeping up still gets each
+ * packet alone and at once.
  */
 public final class OutboundQueue {
 
@@ -29,6 +35,12 @@ public final class OutboundQueue {
 
   private record Close(int code, String reason) {}
 
+  /** Text that must go out as its own frame when packets are coalesced (raw data, pings). */
+  private record RawText(String text) {}
+
+  /** Packets added to one coalesced frame stop once it holds this many characters. */
+  static final int MAX_COALESCED_CHARS = 64 * 1024;
+
   private static final int IDLE = 0;
   private static final int IN_CALL = 1;
   private static final int COMPLETED_IN_CALL = 2;
@@ -36,6 +48,7 @@ public final class OutboundQueue {
   private final AGTransport transport;
   private final Owner owner;
   private final long limit;
+  private final boolean coalesce;
   private final ConcurrentLinkedQueue<Object> frames = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waitingFrames = new AtomicInteger();
   private final AtomicLong waitingChars = new AtomicLong();
@@ -52,14 +65,35 @@ public final class OutboundQueue {
   private volatile long sentFrames;
 
   public OutboundQueue(AGTransport transport, Owner owner, long limit) {
+    this(transport, owner, limit, false);
+  }
+
+  /**
+   * @param coalesce whether packets offered with {@link #offerPacket} may share a frame: only
+   *     when they are JSON texts, as the default codec writes them
+   */
+  public OutboundQueue(AGTransport transport, Owner owner, long limit, boolean coalesce) {
     this.transport = transport;
     this.owner = owner;
     this.limit = limit;
+    this.coalesce = coalesce;
   }
 
-  /** Queues a text frame; false once the queue is closed. */
+  /** Queues a text frame that goes out as it is; false once the queue is closed. */
   public boolean offer(String text) {
-    return enqueue(text, text.length());
+    return enqueue(coalesce ? new RawText(text) : text, text.length());
+  }
+
+  /**
+   * Queues one encoded packet: a JSON object may leave in one frame with the packets queued next
+   * to it; anything else (an array is already a batch) goes out alone. False once the queue is
+   * closed.
+   */
+  public boolean offerPacket(String packet) {
+    if (!packet.isEmpty() && packet.charAt(0) == '{') {
+      return enqueue(packet, packet.length());
+    }
+    return offer(packet);
   }
 
   /** Queues a binary frame; false once the queue is closed. */
@@ -154,10 +188,14 @@ public final class OutboundQueue {
       phase.set(IN_CALL);
       try {
         if (frame instanceof String text) {
-          inFlightSize = text.length();
-          transport.sendText(text, onSent);
+          sendText(text);
+        } else if (frame instanceof RawText raw) {
+          inFlightFrames = 1;
+          inFlightSize = raw.text().length();
+          transport.sendText(raw.text(), onSent);
         } else {
           ByteBuffer data = (ByteBuffer) frame;
+          inFlightFrames = 1;
           inFlightSize = data.remaining();
           transport.sendBinary(data, onSent);
         }
@@ -176,17 +214,48 @@ public final class OutboundQueue {
     }
   }
 
+  /**
+   * Sends a text frame, with the packets queued behind it when coalescing: only the sending
+   * loop polls, so what it peeks is what it polls (unless closeNow empties the queue meanwhile,
+   * and then nothing more goes out anyway).
+   */
+  private void sendText(String first) {
+    int count = 1;
+    long chars = first.length();
+    String text = first;
+    if (coalesce && frames.peek() instanceof String) {
+      StringBuilder batch = new StringBuilder((int) Math.min(2L * MAX_COALESCED_CHARS, 4 * chars + 64));
+      batch.append('[').append(first);
+      while (chars < MAX_COALESCED_CHARS && frames.peek() instanceof String) {
+        Object next = frames.poll();
+        if (!(next instanceof String packet)) {
+          break;
+        }
+        batch.append(',').append(packet);
+        chars += packet.length();
+        count++;
+      }
+      text = batch.append(']').toString();
+    }
+    inFlightFrames = count;
+    inFlightSize = chars;
+    transport.sendText(text, onSent);
+  }
+
   private volatile Throwable failure;
-  // Size of the frame in flight: read by its completion, written before the send starts.
+  // What the frame in flight carries, in queued frames and their characters: read by its
+  // completion, written before the send starts.
   private volatile long inFlightSize;
+  private volatile int inFlightFrames;
 
   private void sent(Throwable error) {
-    waitingFrames.decrementAndGet();
+    int count = inFlightFrames;
+    waitingFrames.addAndGet(-count);
     waitingChars.addAndGet(-inFlightSize);
     if (error != null) {
       failure = error;
     } else {
-      sentFrames++;
+      sentFrames += count;
     }
     if (phase.compareAndSet(IN_CALL, COMPLETED_IN_CALL)) {
       if (error != null) {
