@@ -17,7 +17,7 @@ import java.util.Map;
  * java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid SERVER_PID [--option value]...
  *     scenarios: idle-memory connect rpc fanout channels scale
  * java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
- * java -jar agserver-loadgen.jar report [--json OUT] RESULT.json...
+ * java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
  * </pre>
  */
 public final class Main {
@@ -29,7 +29,7 @@ public final class Main {
   static final String USAGE = """
       usage: java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid PID [options]
              java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
-             java -jar agserver-loadgen.jar report [--json OUT] RESULT.json...
+             java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
 
       scenarios (each bounded in time; prints one JSON result line on stdout):
         idle-memory  N idle connections held while answering pings: server RSS per connection

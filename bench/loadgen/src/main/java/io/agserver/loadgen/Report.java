@@ -79,7 +79,8 @@ final class Report {
       new Row("server cores: fan-out", "fanout", cpu("serverCores"), "cores", false),
       new Row("load generator cores: fan-out", "fanout", cpu("loadgenCores"), "cores", false),
       new Row("server cores: channels", "channels", cpu("serverCores"), "cores", false),
-      new Row("load generator cores: channels", "channels", cpu("loadgenCores"), "cores", false));
+      new Row("load generator cores: channels", "channels", cpu("loadgenCores"), "cores", false),
+      new Row("other processes' cores (worst)", "*", cpu("otherCores"), "cores", false));
 
   static int main(List<String> args) throws Exception {
     String jsonOut = null;
@@ -87,12 +88,19 @@ final class Report {
     for (int i = 0; i < args.size(); i++) {
       if (args.get(i).equals("--json") && i + 1 < args.size()) {
         jsonOut = args.get(++i);
+      } else if (Files.isDirectory(Path.of(args.get(i)))) {
+        // A results directory: its result files, in name order.
+        try (var list = Files.list(Path.of(args.get(i)))) {
+          list.filter(p -> p.getFileName().toString().endsWith(".json"))
+              .filter(p -> !p.getFileName().toString().equals("medians.json"))
+              .sorted().forEach(files::add);
+        }
       } else {
         files.add(Path.of(args.get(i)));
       }
     }
     if (files.isEmpty()) {
-      System.err.println("usage: report [--json OUT] RESULT.json...");
+      System.err.println("usage: report [--json OUT] RESULT.json|RESULTS_DIR...");
       return 2;
     }
     // server -> scenario -> results (ok ones; failed ones are kept apart and only counted)
@@ -100,11 +108,20 @@ final class Report {
     Map<String, Map<String, Integer>> failed = new LinkedHashMap<>();
     Set<String> servers = new LinkedHashSet<>(List.of(AG, NODE, BARE));
     for (Path f : files) {
-      for (String line : Files.readAllLines(f)) {
-        if (!line.trim().startsWith("{")) {
+      // A result file holds one JSON result (or several, one after the other); anything else
+      // (the medians file, say) is passed over.
+      List<JsonNode> values = new ArrayList<>();
+      try (var it = Main.JSON.readerFor(JsonNode.class).<JsonNode>readValues(f.toFile())) {
+        while (it.hasNextValue()) {
+          values.add(it.nextValue());
+        }
+      } catch (Exception e) {
+        System.err.println("report: skipped " + f + " (not JSON results)");
+      }
+      for (JsonNode r : values) {
+        if (!r.isObject() || !r.has("scenario")) {
           continue;
         }
-        JsonNode r = Main.JSON.readTree(line);
         String server = r.path("server").asText("server");
         String scenario = r.path("scenario").asText("?");
         servers.add(server);
@@ -125,8 +142,18 @@ final class Report {
     for (Row row : ROWS) {
       Map<String, Double> v = new LinkedHashMap<>();
       for (String s : servers) {
-        List<JsonNode> rs = ok.getOrDefault(s, Map.of()).getOrDefault(row.scenario, List.of());
-        Double m = median(rs, row.value);
+        Double m;
+        if (row.scenario.equals("*")) {
+          m = null;
+          for (List<JsonNode> rs : ok.getOrDefault(s, Map.of()).values()) {
+            for (JsonNode r : rs) {
+              Double x = row.value.apply(r);
+              m = x == null ? m : m == null ? x : Math.max(m, x);
+            }
+          }
+        } else {
+          m = median(ok.getOrDefault(s, Map.of()).getOrDefault(row.scenario, List.of()), row.value);
+        }
         v.put(s, m);
         if (m != null) {
           medians.with(s).with(row.scenario).put(row.name.trim(), m);
@@ -172,6 +199,9 @@ final class Report {
   }
 
   private static boolean hasScenario(Map<String, Map<String, List<JsonNode>>> ok, String server, String scenario) {
+    if (scenario.equals("*")) {
+      return !ok.getOrDefault(server, Map.of()).isEmpty();
+    }
     return !ok.getOrDefault(server, Map.of()).getOrDefault(scenario, List.of()).isEmpty();
   }
 

@@ -1,0 +1,148 @@
+package io.agserver.loadgen;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A small SocketCluster server for the load generator's tests that sends what the official
+ * client must handle: several packets in one frame as a JSON array (every reply and delivery of a
+ * read burst goes out as one array per connection), and the empty-frame ping.
+ */
+final class ArrayServer implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final Channel server;
+  private final Map<String, Set<Conn>> channels = new HashMap<>();
+  private final Set<Conn> all = new LinkedHashSet<>();
+  private final Set<Conn> dirty = new LinkedHashSet<>();
+  int pongs;
+  int arraysSent;
+
+  private final class Conn extends SimpleChannelInboundHandler<TextWebSocketFrame> {
+    ChannelHandlerContext ctx;
+    final List<JsonNode> out = new ArrayList<>();
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
+      all.add(this);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      all.remove(this);
+      channels.values().forEach(s -> s.remove(this));
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame frame) throws Exception {
+      String text = frame.text();
+      if (text.isEmpty()) {
+        pongs++;
+        return;
+      }
+      JsonNode p = JSON.readTree(text);
+      String event = p.path("event").asText();
+      long cid = p.path("cid").asLong(-1);
+      ObjectNode reply = JSON.createObjectNode().put("rid", cid);
+      switch (event) {
+        case "#handshake" -> reply.set("data", JSON.createObjectNode()
+            .put("id", "t" + System.identityHashCode(this)).put("pingTimeout", 20000).put("isAuthenticated", false));
+        case "echo" -> reply.set("data", p.get("data"));
+        case "#subscribe" -> channels.computeIfAbsent(p.path("data").path("channel").asText(), k -> new LinkedHashSet<>()).add(this);
+        case "#publish" -> {
+          ObjectNode delivery = JSON.createObjectNode().put("event", "#publish");
+          delivery.set("data", p.get("data"));
+          for (Conn c : channels.getOrDefault(p.path("data").path("channel").asText(), Set.of())) {
+            c.queue(delivery);
+          }
+        }
+        default -> reply.set("error", JSON.createObjectNode().put("name", "Unknown").put("message", event));
+      }
+      if (cid >= 0) {
+        queue(reply);
+      }
+    }
+
+    void queue(JsonNode packet) {
+      out.add(packet);
+      dirty.add(this);
+    }
+  }
+
+  /** Every few milliseconds, what each connection has waiting goes out as one frame. */
+  private void flushAll() {
+    for (Conn c : dirty) {
+      if (c.out.size() == 1) {
+        c.ctx.write(new TextWebSocketFrame(c.out.get(0).toString()));
+      } else {
+        arraysSent++;
+        c.ctx.write(new TextWebSocketFrame(JSON.valueToTree(c.out).toString()));
+      }
+      c.out.clear();
+      c.ctx.flush();
+    }
+    dirty.clear();
+  }
+
+  ArrayServer(long pingEveryMs) throws InterruptedException {
+    server = new ServerBootstrap()
+        .group(group)
+        .channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
+                new WebSocketServerProtocolHandler("/socketcluster/"), new Conn());
+          }
+        })
+        .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+    group.next().scheduleAtFixedRate(() -> {
+      for (Conn c : all) {
+        c.ctx.writeAndFlush(new TextWebSocketFrame(""));
+      }
+    }, pingEveryMs, pingEveryMs, TimeUnit.MILLISECONDS);
+    group.next().scheduleAtFixedRate(this::flushAll, 3, 3, TimeUnit.MILLISECONDS);
+  }
+
+  String url() {
+    return "ws://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort() + "/socketcluster/";
+  }
+
+  int arrays() throws Exception {
+    return group.next().submit(() -> arraysSent).get();
+  }
+
+  int pongs() throws Exception {
+    return group.next().submit(() -> pongs).get();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}
