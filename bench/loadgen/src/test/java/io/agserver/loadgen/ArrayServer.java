@@ -125,7 +125,7 @@ final class ArrayServer implements AutoCloseable {
         c.ctx.writeAndFlush(new TextWebSocketFrame(""));
       }
     }, pingEveryMs, pingEveryMs, TimeUnit.MILLISECONDS);
-    group.next().scheduleAtFixedRate(this::flushAll, 3, 3, TimeUnit.MILLISECONDS);
+    group.next().scheduleAtFixedRate(this::flushAll, 10, 10, TimeUnit.MILLISECONDS);
   }
 
   String url() {

@@ -41,7 +41,7 @@ class ScenariosTest {
   @Test
   void fanoutDeliversEveryMessageOnce() throws Exception {
     try (Net net = new Net(server.url(), 1, true)) {
-      PubSub p = new PubSub(net, 0, options("--subscribers", "50", "--rate", "200", "--warmup-seconds", "0.5",
+      PubSub p = new PubSub(net, 0, options("--subscribers", "50", "--rate", "1000", "--warmup-seconds", "0.5",
           "--step-seconds", "1", "--tail-seconds", "0.5"), true);
       p.run();
       assertEquals(0L, p.summary.get("lost"), p.details.toString());
