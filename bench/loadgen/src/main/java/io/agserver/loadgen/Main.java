@@ -30,6 +30,7 @@ public final class Main {
       usage: java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid PID [options]
              java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
              java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
+             java -jar agserver-loadgen.jar check [--noise-cores 0.3] RESULT.json   (exit 0 ok, 1 failed, 3 noisy)
 
       scenarios (each bounded in time; prints one JSON result line on stdout):
         idle-memory  N idle connections held while answering pings: server RSS per connection
@@ -42,7 +43,8 @@ public final class Main {
                      --subscribers 1000 --start-rate 20 --factor 1.3 --step-seconds 2 --tail-seconds 1
         channels     S connections x K of C channels, P publishers, rate ramp: deliveries/s
                      --subscribers 1000 --channels 1000 --channels-per-subscriber 10 --publishers 10 --start-rate 2000
-                     (both: --rate R for one fixed step, --pass-ratio 0.97, --max-p99-ms 250, --max-steps 25, --bisect 2)
+                     (both: --rate R for one fixed step, --pass-ratio 0.97, --max-p99-ms 250, --max-steps 25, --bisect 2,
+                      --retries 3 --noise-cores 0.25: a step failed while other processes took CPU is run again)
         scale        N idle connections held two ping intervals: alive, pinged, RSS and JVM heap per connection
                      --connections 20000 --hold-seconds 20 --heap auto|true|false --src-addrs N
 
@@ -61,6 +63,7 @@ public final class Main {
     switch (command) {
       case "report" -> System.exit(Report.main(rest));
       case "probe" -> System.exit(probe(new Options(rest)));
+      case "check" -> System.exit(Report.check(rest));
       default -> System.exit(scenario(command, new Options(rest)));
     }
   }

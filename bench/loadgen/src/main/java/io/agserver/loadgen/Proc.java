@@ -20,13 +20,19 @@ final class Proc {
   static final double HZ = 100.0;
 
   static long cpuTicks(long pid) {
+    long[] t = userSystemTicks(pid);
+    return t == null ? -1 : t[0] + t[1];
+  }
+
+  /** {utime, stime} in ticks, or null when the process is gone. */
+  static long[] userSystemTicks(long pid) {
     try {
       String s = Files.readString(Path.of("/proc/" + (pid <= 0 ? "self" : Long.toString(pid)) + "/stat"));
       String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
       // After "pid (comm) ": state is field 3 of stat(5), utime 14, stime 15.
-      return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     } catch (IOException | RuntimeException e) {
-      return -1;
+      return null;
     }
   }
 
@@ -110,10 +116,12 @@ final class Proc {
   }
 
   /** A point in time for CPU accounting; two of them make a {@link #cpuBetween} report. */
-  record Mark(long nanos, long serverTicks, long selfTicks, long[][] cpus) {}
+  record Mark(long nanos, long serverTicks, long selfTicks, long selfSystemTicks, long[][] cpus) {}
 
   static Mark mark(long serverPid) {
-    return new Mark(System.nanoTime(), serverPid > 0 ? cpuTicks(serverPid) : -1, cpuTicks(0), cpuTimes());
+    long[] self = userSystemTicks(0);
+    return new Mark(System.nanoTime(), serverPid > 0 ? cpuTicks(serverPid) : -1,
+        self == null ? 0 : self[0] + self[1], self == null ? 0 : self[1], cpuTimes());
   }
 
   /**
@@ -142,6 +150,7 @@ final class Proc {
     }
     m.put("serverCores", Stats.round3(server));
     m.put("loadgenCores", Stats.round3(self));
+    m.put("loadgenSystemCores", Stats.round3((b.selfSystemTicks - a.selfSystemTicks) / HZ / seconds));
     m.put("softirqCores", Stats.round3(softirq));
     double other = busy - softirq - self - (Double.isNaN(server) ? 0 : server);
     m.put("otherCores", Stats.round3(Math.max(0, other)));

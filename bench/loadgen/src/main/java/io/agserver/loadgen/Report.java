@@ -93,6 +93,7 @@ final class Report {
         try (var list = Files.list(Path.of(args.get(i)))) {
           list.filter(p -> p.getFileName().toString().endsWith(".json"))
               .filter(p -> !p.getFileName().toString().equals("medians.json"))
+              .filter(p -> !p.getFileName().toString().contains(".noisy"))
               .sorted().forEach(files::add);
         }
       } else {
@@ -180,6 +181,39 @@ final class Report {
     if (jsonOut != null) {
       Files.writeString(Path.of(jsonOut), Main.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(medians) + "\n");
     }
+    return 0;
+  }
+
+  /**
+   * Whether one result can be used: exit status 0 when it ended ok on a quiet machine, 1 when it
+   * failed, 3 when other processes took more than {@code --noise-cores} of the CPUs while it
+   * measured (then bench/run measures again).
+   */
+  static int check(List<String> args) throws Exception {
+    double noise = 0.3;
+    Path file = null;
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--noise-cores") && i + 1 < args.size()) {
+        noise = Double.parseDouble(args.get(++i));
+      } else {
+        file = Path.of(args.get(i));
+      }
+    }
+    if (file == null) {
+      System.err.println("usage: check [--noise-cores 0.3] RESULT.json");
+      return 2;
+    }
+    JsonNode r = Main.JSON.readTree(file.toFile());
+    if (!r.path("ok").asBoolean(false)) {
+      System.out.println("failed: " + r.path("error").asText("?"));
+      return 1;
+    }
+    Double other = number(r.path("cpu").path("otherCores"));
+    if (other != null && other > noise) {
+      System.out.printf(Locale.ROOT, "noisy: other processes took %.2f cores%n", other);
+      return 3;
+    }
+    System.out.println("ok");
     return 0;
   }
 
