@@ -42,6 +42,7 @@ final class Idle extends Scenario {
       sleepMs(1000);
     }
     long rssBefore = Proc.rssBytes(serverPid);
+    details.put("serverOpenFdsBefore", Proc.openFds(serverPid));
 
     Client.Listener listener = new Client.Listener() {
       @Override
@@ -64,6 +65,8 @@ final class Idle extends Scenario {
     }
     Proc.Mark c = Proc.mark(serverPid);
     long rssAfter = Proc.rssBytes(serverPid);
+    details.put("serverOpenFdsHolding", Proc.openFds(serverPid));
+    details.put("loadgenOpenFdsHolding", Proc.openFds(0));
     int[] s = net.call(() -> counts(o.open));
     long heapAfter = -1;
     if (heap) {

@@ -54,6 +54,12 @@ final class Proc {
     return -1;
   }
 
+  /** Open file descriptors of a process (each connection is one), or -1. */
+  static int openFds(long pid) {
+    String[] fds = new java.io.File("/proc/" + (pid <= 0 ? "self" : Long.toString(pid)) + "/fd").list();
+    return fds == null ? -1 : fds.length;
+  }
+
   static boolean alive(long pid) {
     return Files.exists(Path.of("/proc/" + pid + "/stat"));
   }
