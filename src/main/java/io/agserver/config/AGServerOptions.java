@@ -31,6 +31,7 @@ public record AGServerOptions(
     long maxPayload,
     long outboundBufferLimit,
     boolean outboundCoalescing,
+    int senderThreads,
     boolean perMessageDeflate,
     String brokerEngine,
     Optional<String> authKey,
@@ -65,6 +66,7 @@ public record AGServerOptions(
     requirePositive("batchInterval", batchInterval);
     requirePositive("maxPayload", maxPayload);
     requirePositive("outboundBufferLimit", outboundBufferLimit);
+    requirePositive("senderThreads", senderThreads);
     requirePositive("authDefaultExpiry", authDefaultExpiry);
     if (protocolVersion != 1 && protocolVersion != 2) {
       throw invalid("protocolVersion", protocolVersion, "1 or 2");
@@ -117,6 +119,7 @@ public record AGServerOptions(
         r.number("maxPayload", 100L * 1024 * 1024),
         r.number("outboundBufferLimit", 64L * 1024 * 1024),
         r.bool("outboundCoalescing", true),
+        (int) r.number("senderThreads", 8),
         r.bool("perMessageDeflate", false),
         r.string("brokerEngine", "memory"),
         r.optional("authKey"),

@@ -21,10 +21,12 @@ public final class AGEndpoint extends Endpoint {
   static final String REQUEST_PROPERTY = "io.agserver.upgradeRequest";
 
   private final AGServer server;
+  private final Senders senders;
   private volatile AGServerSocket socket;
 
-  AGEndpoint(AGServer server) {
+  AGEndpoint(AGServer server, Senders senders) {
     this.server = server;
+    this.senders = senders;
   }
 
   @Override
@@ -40,7 +42,7 @@ public final class AGEndpoint extends Endpoint {
     if (request == null) {
       request = UpgradeRequests.fromSession(session);
     }
-    AGServerSocket created = server.accept(new JakartaTransport(session), request);
+    AGServerSocket created = server.accept(new JakartaTransport(session, senders), request);
     socket = created;
     // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
     MessageAssembler assembler = new MessageAssembler(created, maxPayload);

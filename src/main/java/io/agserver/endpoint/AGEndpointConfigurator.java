@@ -10,9 +10,12 @@ import io.agserver.AGServer;
 final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
 
   private final AGServer server;
+  /** The threads writing to this server's sessions; they end when idle, after an undeploy too. */
+  private final Senders senders;
 
   AGEndpointConfigurator(AGServer server) {
     this.server = server;
+    this.senders = new Senders(server.options().senderThreads());
   }
 
   @Override
@@ -25,6 +28,6 @@ final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
   @Override
   @SuppressWarnings("unchecked")
   public <T> T getEndpointInstance(Class<T> endpointClass) {
-    return (T) new AGEndpoint(server);
+    return (T) new AGEndpoint(server, senders);
   }
 }

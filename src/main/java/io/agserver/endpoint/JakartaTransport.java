@@ -12,13 +12,15 @@ import java.util.function.Consumer;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.RemoteEndpoint;
-import jakarta.websocket.SendHandler;
-import jakarta.websocket.SendResult;
 import jakarta.websocket.Session;
 
 import io.agserver.transport.AGTransport;
 
-/** An {@link AGTransport} over a Jakarta WebSocket session's asynchronous remote. */
+/**
+ * An {@link AGTransport} over a Jakarta WebSocket session: frames are written with the blocking
+ * remote on the {@link Senders} threads (why not the asynchronous remote: see there). One write
+ * is in flight per session, as {@link io.agserver.internal.OutboundQueue} guarantees.
+ */
 final class JakartaTransport implements AGTransport {
 
   // Close reasons longer than this do not fit a control frame (125 bytes minus the code).
@@ -43,40 +45,80 @@ final class JakartaTransport implements AGTransport {
    */
   private static final Executor CLOSER = closer();
 
+  /** A write the container refused because it is writing a pong or a close frame: retried. */
+  private static final int BUSY_RETRIES = 200;
+
+  private interface Write {
+    void to(RemoteEndpoint.Basic remote) throws IOException;
+  }
+
   private final Session session;
-  private final RemoteEndpoint.Async remote;
+  private final RemoteEndpoint.Basic remote;
+  private final Senders senders;
   private final Object lock = new Object();
   // Guarded by lock. OutboundQueue has at most one send in flight.
   private boolean sending;
   private CloseReason pendingClose;
-  /** The callback of the send in flight; one handler object serves every send of this session. */
+  /** The callback of the send in flight. */
   private Consumer<Throwable> inFlight;
-  private final SendHandler onSent = this::completed;
 
-  JakartaTransport(Session session) {
+  JakartaTransport(Session session, Senders senders) {
     this.session = session;
-    this.remote = session.getAsyncRemote();
+    this.senders = senders;
+    this.remote = session.getBasicRemote();
   }
 
   @Override
   public void sendText(String text, Consumer<Throwable> done) {
-    started(done);
-    try {
-      remote.sendText(text, onSent);
-    } catch (RuntimeException e) {
-      finished();
-      throw e;
-    }
+    send(remote -> remote.sendText(text), done);
   }
 
   @Override
   public void sendBinary(ByteBuffer data, Consumer<Throwable> done) {
+    send(remote -> remote.sendBinary(data), done);
+  }
+
+  /**
+   * Writes on a sender thread: inline when already on one (the socket's next frame after the
+   * previous one), else queued to them, so that no caller (a container read thread, a publisher,
+   * the timer) ever waits for a client's TCP window.
+   */
+  private void send(Write write, Consumer<Throwable> done) {
     started(done);
+    if (Senders.mayWriteInline()) {
+      write(write);
+    } else {
+      senders.execute(() -> write(write));
+    }
+  }
+
+  private void write(Write write) {
+    Throwable error = null;
     try {
-      remote.sendBinary(data, onSent);
-    } catch (RuntimeException e) {
-      finished();
-      throw e;
+      writeRetrying(write);
+    } catch (IOException | RuntimeException e) {
+      error = e;
+    }
+    completed(error);
+  }
+
+  private void writeRetrying(Write write) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        write.to(remote);
+        return;
+      } catch (IllegalStateException busy) {
+        // The container answers a client's ping or writes a close frame itself, briefly.
+        if (attempt >= BUSY_RETRIES || !session.isOpen()) {
+          throw busy;
+        }
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw busy;
+        }
+      }
     }
   }
 
@@ -87,10 +129,10 @@ final class JakartaTransport implements AGTransport {
     }
   }
 
-  private void completed(SendResult result) {
+  private void completed(Throwable error) {
     Consumer<Throwable> done = finished();
     if (done != null) {
-      done.accept(result == null || result.isOK() ? null : result.getException());
+      done.accept(error);
     }
   }
 

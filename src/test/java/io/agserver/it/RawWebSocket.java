@@ -255,6 +255,16 @@ final class RawWebSocket implements Closeable {
           writeFrame(TEXT, true, payload, true); // pong ''
           continue;
         }
+        if (opcode == TEXT && payload.length > 0 && payload[0] == '[') {
+          List<String> packets = batchedPackets(new String(payload, StandardCharsets.UTF_8));
+          if (packets != null) {
+            // A batch: the official client handles each packet of it as if it came alone.
+            for (String packet : packets) {
+              frames.add(new Frame(TEXT, packet.getBytes(StandardCharsets.UTF_8), 0, null, now));
+            }
+            continue;
+          }
+        }
         frames.add(new Frame(opcode, payload, 0, null, now));
       }
     } catch (IOException e) {
@@ -264,6 +274,20 @@ final class RawWebSocket implements Closeable {
     } finally {
       closeQuietly();
     }
+  }
+
+  /** The packets of a server batch (a JSON array of objects), or null for any other text. */
+  private static List<String> batchedPackets(String text) {
+    Object parsed;
+    try {
+      parsed = Json.parse(text);
+    } catch (RuntimeException notJson) {
+      return null;
+    }
+    if (!(parsed instanceof List<?> list) || list.isEmpty() || !list.stream().allMatch(Map.class::isInstance)) {
+      return null;
+    }
+    return list.stream().map(Json::write).toList();
   }
 
   /** The next frame (pings included), or null after the timeout. */
