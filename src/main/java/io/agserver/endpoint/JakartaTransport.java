@@ -38,7 +38,7 @@ final class JakartaTransport implements AGTransport {
    * every socket). On Open Liberty {@code Session.close} blocks its caller: with a read pending on
    * the wire it cancels that read and waits for it (measured here: 4 such closes from the timer
    * thread held every socket's pings for 1.5 s, and delayed another socket's answers as long);
-   * with an asynchronous send in flight it waits for that send (up to 5.5 s), then for the close
+   * with a send in flight it waits for that send (up to 5.5 s), then for the close
    * frame's write (5.5 s more). A close that finds a send in flight is also deferred until that
    * send completes, so that the close frame follows it (a client that stopped reading and reads
    * again gets what was on its way, then the close), and forced after {@link #CLOSE_TIMEOUT_MS}.
