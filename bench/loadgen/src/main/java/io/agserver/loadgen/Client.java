@@ -70,6 +70,9 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
   long firstPingNanos;
   int badFrames;
   int binaryFrames;
+  long frames;
+  long packets;
+  long arrayFrames;
 
   // Scenario state: in-flight calls by cid slot, and a free tag.
   long[] sentAt;
@@ -120,6 +123,27 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
 
   long nextCid() {
     return ++cid;
+  }
+
+  /** Frames, packets, frames that were arrays, bad frames: summed over clients, for a result. */
+  static java.util.Map<String, Object> frameCounts(java.util.Collection<Client> clients) {
+    long f = 0;
+    long p = 0;
+    long a = 0;
+    long bad = 0;
+    for (Client c : clients) {
+      f += c.frames;
+      p += c.packets;
+      a += c.arrayFrames;
+      bad += c.badFrames;
+    }
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("frames", f);
+    m.put("packets", p);
+    m.put("arrayFrames", a);
+    m.put("packetsPerFrame", f == 0 ? 0 : Math.round(100.0 * p / f) / 100.0);
+    m.put("badFrames", bad);
+    return m;
   }
 
   boolean isOpen() {
@@ -256,8 +280,17 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
             firstPingNanos = System.nanoTime();
           }
           send(Unpooled.EMPTY_BUFFER);
-        } else if (Packets.scan(b, this) < 0) {
-          badFrames++;
+        } else {
+          frames++;
+          int n = Packets.scan(b, this);
+          if (n < 0) {
+            badFrames++;
+          } else {
+            packets += n;
+            if (b.getByte(b.readerIndex()) == '[') {
+              arrayFrames++;
+            }
+          }
         }
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.write(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());

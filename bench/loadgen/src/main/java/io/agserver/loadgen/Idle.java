@@ -101,7 +101,7 @@ final class Idle extends Scenario {
     details.put("lostReasons", lostReasons);
     details.put("pingsAnswered", s[3]);
     details.put("holdSeconds", holdSeconds);
-    details.put("badFrames", s[4]);
+    details.put("received", net.call(() -> Client.frameCounts(o.open)));
     log("alive %d of %d, pinged %d; closing", alive, opened, s[1]);
     details.put("notClosed", Opener.closeAll(net, o.open, 60));
   }

@@ -310,6 +310,8 @@ final class PubSub extends Scenario implements Client.Listener {
     }
     drain();
     report();
+    details.put("subscribersReceived", net.call(() -> Client.frameCounts(subClients)));
+    details.put("publishersReceived", net.call(() -> Client.frameCounts(pubs)));
     details.put("notClosed", Opener.closeAll(net, subClients, 30) + Opener.closeAll(net, pubs, 10));
   }
 

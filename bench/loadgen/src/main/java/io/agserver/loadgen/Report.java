@@ -166,13 +166,13 @@ final class Report {
       }
       List<String> cells = new ArrayList<>();
       cells.add(row.name + marks(row, ok, v));
-      cells.add(cell(v.get(AG), row.format, servers.contains(AG) && hasScenario(ok, AG, row.scenario)));
-      cells.add(cell(v.get(NODE), row.format, hasScenario(ok, NODE, row.scenario)));
+      cells.add(cell(v.get(AG), row.format, hasScenario(ok, AG, row.scenario)) + saturated(row, ok, AG));
+      cells.add(cell(v.get(NODE), row.format, hasScenario(ok, NODE, row.scenario)) + saturated(row, ok, NODE));
       cells.add(row.compare ? ratio(v.get(AG), v.get(NODE)) : "");
-      cells.add(cell(v.get(BARE), row.format, hasScenario(ok, BARE, row.scenario)));
+      cells.add(cell(v.get(BARE), row.format, hasScenario(ok, BARE, row.scenario)) + saturated(row, ok, BARE));
       cells.add(row.compare ? percent(v.get(AG), v.get(BARE)) : "");
       for (String s : extra) {
-        cells.add(cell(v.get(s), row.format, hasScenario(ok, s, row.scenario)));
+        cells.add(cell(v.get(s), row.format, hasScenario(ok, s, row.scenario)) + saturated(row, ok, s));
       }
       table.add(cells);
     }
@@ -230,6 +230,18 @@ final class Report {
       }
     }
     return "";
+  }
+
+  /**
+   * '*' after a rate whose load generator was saturated (median of its cores at least 0.9): the
+   * server may do more than the figure says.
+   */
+  private static String saturated(Row row, Map<String, Map<String, List<JsonNode>>> ok, String server) {
+    if (!row.compare || !row.format.equals("int")) {
+      return "";
+    }
+    Double lg = median(ok.getOrDefault(server, Map.of()).getOrDefault(row.scenario, List.of()), cpu("loadgenCores"));
+    return lg != null && lg >= 0.9 ? "*" : "";
   }
 
   private static boolean hasScenario(Map<String, Map<String, List<JsonNode>>> ok, String server, String scenario) {
@@ -335,6 +347,7 @@ final class Report {
       sb.append(String.join(", ", parts)).append('}');
     }
     sb.append("\nrates: higher is better; ms, KB: lower is better. '-': not measured, n/a: not applicable.");
+    sb.append("\n*: the load generator was saturated (>= 0.9 cores): the server may do more than that.");
     return sb.toString();
   }
 }

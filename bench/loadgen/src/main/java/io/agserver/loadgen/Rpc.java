@@ -120,7 +120,7 @@ final class Rpc extends Scenario implements Client.Listener {
     details.put("unanswered", unanswered);
     details.put("lostConnections", net.call(() -> lost));
     details.put("lostReasons", net.call(() -> new TreeMap<>(lostReasons)));
-    details.put("badFrames", net.call(() -> clients.stream().mapToInt(c -> c.badFrames).sum()));
+    details.put("received", net.call(() -> Client.frameCounts(clients)));
     details.put("notClosed", Opener.closeAll(net, clients, 30));
   }
 
