@@ -45,6 +45,10 @@ final class Report {
     return r -> number(r.path("cpu").path(key));
   }
 
+  private static Function<JsonNode, Double> detail(String object, String key) {
+    return r -> number(r.path("details").path(object).path(key));
+  }
+
   private static Double number(JsonNode n) {
     if (n == null || !n.isNumber()) {
       return null;
@@ -72,6 +76,9 @@ final class Report {
       new Row("RPC errors", "rpc", summary("errors"), "int", false),
       new Row("fan-out lost deliveries", "fanout", summary("lost"), "int", false),
       new Row("channels lost deliveries", "channels", summary("lost"), "int", false),
+      new Row("RPC packets per frame received", "rpc", detail("received", "packetsPerFrame"), "cores", false),
+      new Row("fan-out packets per frame received", "fanout", detail("subscribersReceived", "packetsPerFrame"), "cores", false),
+      new Row("channels packets per frame received", "channels", detail("subscribersReceived", "packetsPerFrame"), "cores", false),
       new Row("server cores: connect", "connect", cpu("serverCores"), "cores", false),
       new Row("load generator cores: connect", "connect", cpu("loadgenCores"), "cores", false),
       new Row("server cores: rpc", "rpc", cpu("serverCores"), "cores", false),
@@ -157,7 +164,7 @@ final class Report {
         }
         v.put(s, m);
         if (m != null) {
-          medians.with(s).with(row.scenario).put(row.name.trim(), m);
+          medians.with(s).with(row.scenario.equals("*") ? "all" : row.scenario).put(row.name.trim(), m);
         }
       }
       boolean any = v.values().stream().anyMatch(x -> x != null);
@@ -177,7 +184,8 @@ final class Report {
       table.add(cells);
     }
     print(header, table);
-    System.out.println(footer(servers, ok, failed));
+    boolean starred = table.stream().anyMatch(r -> r.stream().anyMatch(c -> c.endsWith("*")));
+    System.out.println(footer(servers, ok, failed, starred));
     if (jsonOut != null) {
       Files.writeString(Path.of(jsonOut), Main.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(medians) + "\n");
     }
@@ -327,7 +335,7 @@ final class Report {
   }
 
   private static String footer(Set<String> servers, Map<String, Map<String, List<JsonNode>>> ok,
-      Map<String, Map<String, Integer>> failed) {
+      Map<String, Map<String, Integer>> failed, boolean starred) {
     StringBuilder sb = new StringBuilder("runs (median of the ok ones):");
     for (String s : servers) {
       Map<String, List<JsonNode>> m = ok.getOrDefault(s, Map.of());
@@ -347,7 +355,9 @@ final class Report {
       sb.append(String.join(", ", parts)).append('}');
     }
     sb.append("\nrates: higher is better; ms, KB: lower is better. '-': not measured, n/a: not applicable.");
-    sb.append("\n*: the load generator was saturated (>= 0.9 cores): the server may do more than that.");
+    if (starred) {
+      sb.append("\n*: the load generator was saturated (>= 0.9 cores): the server may do more than that.");
+    }
     return sb.toString();
   }
 }
