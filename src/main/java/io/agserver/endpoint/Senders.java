@@ -43,7 +43,7 @@ final class Senders implements Executor {
   /** Tasks finished so far: the watchdog's measure of progress. */
   private final AtomicLong finished = new AtomicLong();
   private final Object watchdogLock = new Object();
-  private Thread watchdog;
+  private volatile Thread watchdog;
 
   /** @param core threads kept while there is work (socketcluster.senderThreads) */
   Senders(int core) {
@@ -79,6 +79,9 @@ final class Senders implements Executor {
   }
 
   private void ensureWatchdog() {
+    if (watchdog != null) {
+      return; // the common case: no lock per write
+    }
     synchronized (watchdogLock) {
       if (watchdog == null) {
         watchdog = new Thread(this::watch, "agserver-send-watchdog");
@@ -102,11 +105,18 @@ final class Senders implements Executor {
         startThread();
       }
       lastFinished = now;
+      boolean done;
       synchronized (watchdogLock) {
-        if (threads.get() == 0 && tasks.isEmpty()) {
+        done = threads.get() == 0 && tasks.isEmpty();
+        if (done) {
           watchdog = null;
-          return;
         }
+      }
+      if (done) {
+        if (!tasks.isEmpty()) {
+          ensureWatchdog(); // a send queued meanwhile saw this watchdog still running
+        }
+        return;
       }
     }
   }
