@@ -363,31 +363,38 @@ class AGServerSocketTest {
     assertEquals(0, server.clientsCount());
   }
 
+  /** The frames that {@code sends} makes while the transport holds every send, once released. */
+  private static List<String> framesSentWhileHeld(FakeTransport transport, Runnable sends) {
+    int before = transport.texts.size();
+    transport.hold();
+    sends.run();
+    transport.release();
+    return transport.texts.subList(before, transport.texts.size());
+  }
+
   @Test
   void packetsQueuedBehindASendLeaveTogetherAsOneArrayFrame() {
     server(Map.of());
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
-    int before = transport.texts.size();
-    transport.hold();
-    socket.transmit("a", 1);
-    socket.transmit("b", 2);
-    socket.transmit("c", 3);
-    socket.send("raw text");
-    socket.transmit("d", 4);
-    socket.sendPing();
-    socket.transmit("e", Map.of("k", "v"));
-    socket.transmit("f", 6);
-    assertEquals(8, socket.getOutboundBackpressure());
-    transport.release();
+    List<String> frames = framesSentWhileHeld(transport, () -> {
+      socket.transmit("a", 1);
+      socket.transmit("b", 2);
+      socket.transmit("c", 3);
+      socket.send("raw text");
+      socket.transmit("d", 4);
+      socket.sendPing();
+      socket.transmit("e", Map.of("k", "v"));
+      socket.transmit("f", 6);
+      assertEquals(8, socket.getOutboundBackpressure());
+    });
     assertEquals(List.of(
         "{\"event\":\"a\",\"data\":1}",
         "[{\"event\":\"b\",\"data\":2},{\"event\":\"c\",\"data\":3}]",
         "raw text",
         "{\"event\":\"d\",\"data\":4}",
         "",
-        "[{\"event\":\"e\",\"data\":{\"k\":\"v\"}},{\"event\":\"f\",\"data\":6}]"),
-        transport.texts.subList(before, transport.texts.size()));
+        "[{\"event\":\"e\",\"data\":{\"k\":\"v\"}},{\"event\":\"f\",\"data\":6}]"), frames);
     assertEquals(0, socket.getOutboundBackpressure());
     // A socket that keeps up gets every packet in its own frame, at once.
     socket.transmit("g", 7);
@@ -400,32 +407,28 @@ class AGServerSocketTest {
     server(Map.of("outboundCoalescing", "false"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
-    int before = transport.texts.size();
-    transport.hold();
-    socket.transmit("a", 1);
-    socket.transmit("b", 2);
-    socket.transmit("c", 3);
-    transport.release();
     assertEquals(List.of("{\"event\":\"a\",\"data\":1}", "{\"event\":\"b\",\"data\":2}",
-        "{\"event\":\"c\",\"data\":3}"), transport.texts.subList(before, transport.texts.size()));
+        "{\"event\":\"c\",\"data\":3}"), framesSentWhileHeld(transport, () -> {
+          socket.transmit("a", 1);
+          socket.transmit("b", 2);
+          socket.transmit("c", 3);
+        }));
     server.close();
 
     // An array is a batch already: it is never nested in another.
     server(Map.of());
     FakeTransport transport2 = new FakeTransport();
     AGServerSocket socket2 = handshaken(transport2);
-    before = transport2.texts.size();
-    transport2.hold();
-    socket2.transmit("a", 1);
-    socket2.startBatch();
-    socket2.transmit("b", 2);
-    socket2.transmit("c", 3);
-    socket2.flushBatch();
-    socket2.transmit("d", 4);
-    transport2.release();
     assertEquals(List.of("{\"event\":\"a\",\"data\":1}",
         "[{\"event\":\"b\",\"data\":2},{\"event\":\"c\",\"data\":3}]", "{\"event\":\"d\",\"data\":4}"),
-        transport2.texts.subList(before, transport2.texts.size()));
+        framesSentWhileHeld(transport2, () -> {
+          socket2.transmit("a", 1);
+          socket2.startBatch();
+          socket2.transmit("b", 2);
+          socket2.transmit("c", 3);
+          socket2.flushBatch();
+          socket2.transmit("d", 4);
+        }));
   }
 
   @Test
