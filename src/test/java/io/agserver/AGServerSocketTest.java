@@ -374,7 +374,7 @@ class AGServerSocketTest {
 
   @Test
   void packetsQueuedBehindASendLeaveTogetherAsOneArrayFrame() {
-    server(Map.of());
+    server(Map.of("outboundCoalescing", "true"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
     List<String> frames = framesSentWhileHeld(transport, () -> {
@@ -403,8 +403,8 @@ class AGServerSocketTest {
   }
 
   @Test
-  void batchesAndCoalescingOffSendEveryPacketAlone() {
-    server(Map.of("outboundCoalescing", "false"));
+  void byDefaultEveryPacketLeavesAloneAndBatchesAreNeverNested() {
+    server(Map.of());
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
     assertEquals(List.of("{\"event\":\"a\",\"data\":1}", "{\"event\":\"b\",\"data\":2}",
@@ -416,7 +416,7 @@ class AGServerSocketTest {
     server.close();
 
     // An array is a batch already: it is never nested in another.
-    server(Map.of());
+    server(Map.of("outboundCoalescing", "true"));
     FakeTransport transport2 = new FakeTransport();
     AGServerSocket socket2 = handshaken(transport2);
     assertEquals(List.of("{\"event\":\"a\",\"data\":1}",

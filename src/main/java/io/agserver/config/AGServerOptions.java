@@ -118,7 +118,7 @@ public record AGServerOptions(
         r.cleanupMode("socketStreamCleanupMode", CleanupMode.KILL),
         r.number("maxPayload", 100L * 1024 * 1024),
         r.number("outboundBufferLimit", 64L * 1024 * 1024),
-        r.bool("outboundCoalescing", true),
+        r.bool("outboundCoalescing", false),
         (int) r.number("senderThreads", 8),
         r.bool("perMessageDeflate", false),
         r.string("brokerEngine", "memory"),
