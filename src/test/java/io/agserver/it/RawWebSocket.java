@@ -323,19 +323,7 @@ final class RawWebSocket implements Closeable {
 
   /** The close frame (or EOF) that ends the connection, skipping everything before it. */
   Frame awaitClose(long timeoutMillis) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-    List<Frame> others = new ArrayList<>();
-    while (true) {
-      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-      Frame frame = left > 0 ? poll(left) : null;
-      if (frame == null) {
-        throw new AssertionError("no close within " + timeoutMillis + " ms; received " + others);
-      }
-      if (frame.isClose()) {
-        return frame;
-      }
-      others.add(frame);
-    }
+    return await(Frame::isClose, timeoutMillis, "close");
   }
 
   /** The next text frame that is not a ping. */
