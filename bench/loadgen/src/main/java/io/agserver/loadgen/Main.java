@@ -35,10 +35,10 @@ public final class Main {
       scenarios (each bounded in time; prints one JSON result line on stdout):
         idle-memory  N idle connections held while answering pings: server RSS per connection
                      --connections 5000 --hold-seconds 12
-        connect      warm-up W, then N handshakes with K in flight: handshakes/s, p50/p99
-                     --warmup 2000 --connections 5000 --in-flight 100
+        connect      warm-up rounds of W for S seconds, then N handshakes with K in flight: handshakes/s,
+                     p50/p99   --warmup 5000 --warmup-seconds 60 --connections 10000 --in-flight 100
         rpc          C connections x W echo calls in flight: req/s, p50/p99/p99.9, errors
-                     --connections 100 --in-flight 10 --payload-bytes 100 --warmup-seconds 3 --seconds 10
+                     --connections 100 --in-flight 10 --payload-bytes 100 --warmup-seconds 30 --seconds 10
         fanout       S subscribers of one channel, one publisher, rate ramp: deliveries/s
                      --subscribers 1000 --start-rate 20 --factor 1.3 --step-seconds 2 --tail-seconds 1
         channels     S connections x K of C channels, P publishers, rate ramp: deliveries/s

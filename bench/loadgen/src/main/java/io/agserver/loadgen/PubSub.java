@@ -141,7 +141,7 @@ final class PubSub extends Scenario implements Client.Listener {
     startRate = o.dbl("start-rate", fanout ? 20 : 2000);
     fixedRate = o.dbl("rate", 0);
     factor = o.dbl("factor", 1.3);
-    warmupSeconds = o.dbl("warmup-seconds", 2);
+    warmupSeconds = o.dbl("warmup-seconds", 10);
     stepSeconds = o.dbl("step-seconds", 2);
     tailSeconds = o.dbl("tail-seconds", 1);
     maxSteps = o.integer("max-steps", 25);

@@ -3,6 +3,7 @@ package io.agserver.loadgen;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,8 +11,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * Request/response: C connections, each keeping W {@code echo} calls in flight (closed loop: an
- * answer sends the next call), a JSON string payload of P bytes. A warm-up, then a measured
- * window: answers per second and their latency; every answer's data is compared with the
+ * answer sends the next call), a JSON string payload of P bytes. A warm-up (30 s: a JVM server
+ * on one core is still compiling after the first few seconds, see {@link Connect}), then a
+ * measured window: answers per second and their latency; every answer's data is compared with the
  * payload; error answers, wrong data and calls never answered are errors.
  */
 final class Rpc extends Scenario implements Client.Listener {
@@ -40,11 +42,11 @@ final class Rpc extends Scenario implements Client.Listener {
   private final Histogram latency = Stats.histogram();
 
   Rpc(Net net, long pid, Options o) {
-    super(net, pid, o, 120);
+    super(net, pid, o, 180);
     connections = o.integer("connections", 100);
     window = o.integer("in-flight", 10);
     payloadBytes = o.integer("payload-bytes", 100);
-    warmupSeconds = o.dbl("warmup-seconds", 3);
+    warmupSeconds = o.dbl("warmup-seconds", 30);
     seconds = o.dbl("seconds", 10);
     if (payloadBytes < 2 || window < 1 || window > 1000) {
       throw new IllegalArgumentException("--payload-bytes >= 2, --in-flight 1..1000");
@@ -78,10 +80,22 @@ final class Rpc extends Scenario implements Client.Listener {
         c.flush();
       }
     });
-    log("warm-up %.0f s", warmupSeconds);
-    sleepMs((long) (warmupSeconds * 1000));
-    checkServer();
-    long warmupAnswers = net.call(() -> answered);
+    // The warm-up in windows of at most 5 s, each one's rate kept in the result.
+    List<Long> rates = new ArrayList<>();
+    long warmupEnd = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    long before = net.call(() -> answered);
+    while (System.nanoTime() < warmupEnd) {
+      long start = System.nanoTime();
+      sleepMs(Math.min(5000, (warmupEnd - start) / 1_000_000 + 1));
+      checkServer();
+      long now = net.call(() -> answered);
+      double rate = (now - before) / ((System.nanoTime() - start) / 1e9);
+      before = now;
+      rates.add(Math.round(rate));
+      log("warm-up window %d: %.0f req/s", rates.size(), rate);
+    }
+    long warmupAnswers = before;
+    details.put("warmupPerSec", rates);
     Proc.Mark a = Proc.mark(serverPid);
     net.run(() -> measuring = true);
     log("measuring %.0f s", seconds);

@@ -42,6 +42,29 @@ abstract class Scenario {
     }
   }
 
+  /**
+   * Waits until the server uses less than {@code cores} over 250 ms (a warm-up's closes handled,
+   * its collector done), at most {@code maxMs}; returns the milliseconds waited.
+   */
+  long awaitServerQuiet(double cores, long maxMs) throws InterruptedException {
+    long start = System.nanoTime();
+    if (serverPid <= 0) {
+      sleepMs(maxMs);
+      return maxMs;
+    }
+    while (true) {
+      long a = Proc.cpuTicks(serverPid);
+      long t0 = System.nanoTime();
+      sleepMs(250);
+      long b = Proc.cpuTicks(serverPid);
+      double used = (b - a) / Proc.HZ / ((System.nanoTime() - t0) / 1e9);
+      long waited = (System.nanoTime() - start) / 1_000_000;
+      if (a < 0 || b < 0 || used < cores || waited >= maxMs) {
+        return waited;
+      }
+    }
+  }
+
   static void sleepMs(long ms) throws InterruptedException {
     if (ms > 0) {
       Thread.sleep(ms);

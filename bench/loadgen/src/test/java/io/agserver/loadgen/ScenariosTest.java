@@ -91,7 +91,7 @@ class ScenariosTest {
   @Test
   void connectOpensAndClosesThemAll() throws Exception {
     try (Net net = new Net(server.url(), 1, true)) {
-      Connect c = new Connect(net, 0, options("--warmup", "50", "--connections", "300", "--in-flight", "20"));
+      Connect c = new Connect(net, 0, options("--warmup", "50", "--warmup-seconds", "0.5", "--connections", "300", "--in-flight", "20"));
       c.run();
       assertEquals(300, c.summary.get("opened"));
       assertEquals(0, c.summary.get("failed"));
