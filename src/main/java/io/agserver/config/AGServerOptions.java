@@ -119,7 +119,7 @@ public record AGServerOptions(
         r.number("maxPayload", 100L * 1024 * 1024),
         r.number("outboundBufferLimit", 64L * 1024 * 1024),
         r.bool("outboundCoalescing", false),
-        (int) r.number("senderThreads", 8),
+        (int) r.number("senderThreads", defaultSenderThreads()),
         r.bool("perMessageDeflate", false),
         r.string("brokerEngine", "memory"),
         r.optional("authKey"),
@@ -224,5 +224,16 @@ public record AGServerOptions(
         default -> throw invalid(name, raw.get(), "kill or close");
       };
     }
+  }
+
+  /**
+   * One sender a core, at least 4. Measured with the server on one core (bench/run, warm): 8
+   * senders gave RPC 118,000 req/s with a p99 of 33 ms, 4 gave 122,000 with 17 ms, 2 gave 103,000
+   * with 20 ms, and fan-out and channels were the same with 4 as with 8. More threads than cores
+   * only take turns writing, which spreads the latency; fewer than 4 leave too few writers while
+   * one waits for a slow client's window, before the watchdog adds one.
+   */
+  static int defaultSenderThreads() {
+    return Math.max(4, Runtime.getRuntime().availableProcessors());
   }
 }

@@ -42,6 +42,13 @@ class AGServerOptionsTest {
   }
 
   @Test
+  void sendersAreOneACoreAndAtLeastFour() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(Math.max(4, cores), AGServerOptions.defaults().senderThreads());
+    assertEquals(2, read(Map.of("socketcluster.senderThreads", "2")).senderThreads());
+  }
+
+  @Test
   void valuesAreReadFromTheirKeys() {
     AGServerOptions options = read(Map.of(
         "socketcluster.pingInterval", "1000",
