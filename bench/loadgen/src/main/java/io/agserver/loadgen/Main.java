@@ -31,6 +31,7 @@ public final class Main {
              java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
              java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
              java -jar agserver-loadgen.jar check [--noise-cores 0.3] RESULT.json   (exit 0 ok, 1 failed, 3 noisy)
+             java -jar agserver-loadgen.jar breakdown PROFILE.collapsed   (a server's CPU by part: kernel, container, agserver, JVM)
 
       scenarios (each bounded in time; prints one JSON result line on stdout):
         idle-memory  N idle connections held while answering pings: server RSS per connection
@@ -64,6 +65,7 @@ public final class Main {
       case "report" -> System.exit(Report.main(rest));
       case "probe" -> System.exit(probe(new Options(rest)));
       case "check" -> System.exit(Report.check(rest));
+      case "breakdown" -> System.exit(Breakdown.main(rest));
       default -> System.exit(scenario(command, new Options(rest)));
     }
   }
