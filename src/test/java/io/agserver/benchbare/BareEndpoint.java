@@ -11,12 +11,13 @@ import jakarta.websocket.Session;
 import jakarta.websocket.server.ServerEndpoint;
 
 /**
- * The ceiling bench/run measures agserver against: a bare endpoint on the same runtime that
+ * The reference bench/run measures agserver against: a bare endpoint on the same runtime that
  * answers the load generator's {@code #handshake}, {@code echo}, {@code #subscribe} and
  * {@code #publish} by slicing strings, with no SocketCluster semantics at all (no parsing, no
  * streams, no queues, no timers, no pings, no middleware). A publish is written to every
  * subscriber of its channel on the publisher's read thread, one frame each, as the load generator
- * sent it less its cid: the least a Jakarta WebSocket server can do per delivery.
+ * sent it less its cid: the least work a Jakarta WebSocket server can do per delivery, though
+ * not the fastest way to do it (one thread writing to every subscriber in turn).
  */
 @ServerEndpoint("/socketcluster/")
 public class BareEndpoint {
