@@ -8,7 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
+import java.time.InstantSource;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -31,6 +33,7 @@ import io.agserver.event.AGReadyEvent;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.internal.AGScheduler;
 import io.agserver.internal.IdGenerator;
+import io.agserver.internal.ManagedThreads;
 import io.agserver.protocol.AGCodec;
 import io.agserver.protocol.JsonCodec;
 import io.agserver.pubsub.AGExchange;
@@ -51,7 +54,8 @@ public class AGServer extends AsyncStreamEmitter {
   private static final Logger LOG = Logger.getLogger(AGServer.class.getName());
 
   private AGServerOptions options;
-  private AGCodec codec;
+  // Replaceable at run time (setCodecEngine): volatile, so every socket's thread sees the new one.
+  private volatile AGCodec codec;
   private Consumer<Object> eventSink;
   private AGScheduler scheduler;
   private ScheduledFuture<?> sweep;
@@ -59,6 +63,7 @@ public class AGServer extends AsyncStreamEmitter {
   private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
+  private volatile boolean closed;
   public static final String MIDDLEWARE_HANDSHAKE = MiddlewareLines.HANDSHAKE;
   public static final String MIDDLEWARE_INBOUND_RAW = MiddlewareLines.INBOUND_RAW;
   public static final String MIDDLEWARE_INBOUND = MiddlewareLines.INBOUND;
@@ -78,7 +83,8 @@ public class AGServer extends AsyncStreamEmitter {
   void init() {
     AGServerOptions configured = AGServerOptions.fromConfig(ConfigProvider.getConfig());
     authEngine = applicationAuthEngine(configured);
-    start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()), managedThreadFactory());
+    start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()),
+        ManagedThreads.threadFactory().orElse(null), ManagedThreads.executor().orElse(null), null);
     installMiddlewareBeans();
   }
 
@@ -115,26 +121,26 @@ public class AGServer extends AsyncStreamEmitter {
     close();
   }
 
-  /** The container's managed thread factory, so that timer threads carry the application's context. */
-  private static ThreadFactory managedThreadFactory() {
-    try {
-      Object factory = new javax.naming.InitialContext().lookup("java:comp/DefaultManagedThreadFactory");
-      return factory instanceof ThreadFactory threads ? threads : null;
-    } catch (javax.naming.NamingException | RuntimeException e) {
-      return null;
-    }
-  }
-
   /**
    * A server outside CDI (tests, embedding). {@code eventSink} receives every server event
    * object as the CDI bridge would; it may be null.
    */
   public AGServer(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink, ThreadFactory threads) {
-    start(options, codec, eventSink, threads);
+    start(options, codec, eventSink, threads, null, null);
+  }
+
+  /**
+   * As {@link #AGServer(AGServerOptions, AGCodec, Consumer, ThreadFactory)}, with the executor that
+   * runs the timer's due work (closes on timeouts, ack timeouts, batch flushes; null for a pool
+   * of the server's own) and the clock of every timer decision (null for the system clock).
+   */
+  public AGServer(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink, ThreadFactory threads,
+      Executor workers, InstantSource clock) {
+    start(options, codec, eventSink, threads, workers, clock);
   }
 
   protected void start(AGServerOptions options, AGCodec codec, Consumer<Object> eventSink,
-      ThreadFactory threads) {
+      ThreadFactory threads, Executor workers, InstantSource clock) {
     this.options = options;
     this.codec = codec == null ? JsonCodec.instance() : codec;
     if (authEngine == null) {
@@ -144,8 +150,8 @@ public class AGServer extends AsyncStreamEmitter {
     boolean v1 = options.protocolVersion() == 1;
     this.pingMessage = v1 ? "#1" : "";
     this.pongMessage = v1 ? "#2" : "";
-    this.scheduler = new AGScheduler(threads);
-    this.sweep = scheduler.every(sweepPeriod(options), this::sweep);
+    this.scheduler = new AGScheduler(threads, workers, clock);
+    this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
     this.broker = createBroker(options.brokerEngine());
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
@@ -193,8 +199,12 @@ public class AGServer extends AsyncStreamEmitter {
     return Math.max(5, Math.min(100, shortest / 20));
   }
 
-  private void sweep() {
-    long now = System.currentTimeMillis();
+  /**
+   * The timer's round: every socket checks its deadlines and hands what is due to the workers.
+   * Runs on the timer thread, so it never runs application code (see AGServerSocket.tick).
+   */
+  void sweep() {
+    long now = scheduler.now();
     for (AGServerSocket socket : pendingClients.values()) {
       tick(socket, now);
     }
@@ -343,7 +353,7 @@ public class AGServer extends AsyncStreamEmitter {
 
   /** Replaces the wire codec (sc-formatter by default); affects sockets from now on. */
   public void setCodecEngine(AGCodec codec) {
-    this.codec = codec;
+    this.codec = Objects.requireNonNull(codec, "codec");
     broker.setCodecEngine(codec);
   }
 
@@ -365,17 +375,31 @@ public class AGServer extends AsyncStreamEmitter {
 
   // ---- sockets ----
 
-  /** A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. */
+  /**
+   * A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. Once the
+   * server is closed the connection is closed at once (1001) and the socket returned is closed.
+   */
   public AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
     AGServerSocket socket = new AGServerSocket(generateId(), this, transport, request);
+    if (closed) {
+      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
+      return socket;
+    }
     socket.openMiddlewareStreams(middleware);
     pendingClients.put(socket.id(), socket);
+    if (closed) {
+      // close() ran meanwhile and may not have seen this socket.
+      pendingClients.remove(socket.id(), socket);
+      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
+      return socket;
+    }
     emit("handshake", new AGHandshakeEvent(socket));
     return socket;
   }
 
+  /** From pending to connected: called under the socket's state lock, so a close cannot interleave. */
   void socketOpened(AGServerSocket socket) {
-    pendingClients.remove(socket.id());
+    pendingClients.remove(socket.id(), socket);
     clients.put(socket.id(), socket);
   }
 
@@ -387,6 +411,7 @@ public class AGServer extends AsyncStreamEmitter {
   /** Stops accepting work and drops every connection. */
   public void close() {
     ready = false;
+    closed = true;
     for (AGServerSocket socket : List.copyOf(clients.values())) {
       socket.terminate();
       socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);

@@ -58,13 +58,14 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   private final Object stateLock = new Object();
   private volatile String state = CONNECTING;
-  volatile String authState = UNAUTHENTICATED;
-  volatile Map<String, Object> authToken;
-  volatile String signedAuthToken;
   final SocketAuth auth = new SocketAuth(this);
 
   private volatile long inboundReceived;
   private volatile long inboundProcessed;
+  // Set by the timer when it hands a close or an ack-timeout check to the workers, so that the
+  // next rounds do not queue the same work again.
+  private final java.util.concurrent.atomic.AtomicBoolean closeQueued = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean expiryQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
   // Read by the server's timer sweep; written on the inbound path. Plain volatile fields: a pong
   // costs one write, never a timer reschedule.
@@ -85,7 +86,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     this.invokes = new PendingInvokes();
     this.batcher = new SocketBatcher(this, server.scheduler(), options.batchInterval());
     this.subscriptions = new SocketSubscriptions(this, server);
-    long now = System.currentTimeMillis();
+    long now = server.scheduler().now();
     this.lastPongResetAt = now;
     this.nextPingAt = now + options.pingInterval();
     this.handshakeDeadline = now + options.handshakeTimeout();
@@ -115,16 +116,16 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   public String authState() {
-    return authState;
+    return auth.state().authState();
   }
 
   /** The verified payload of the socket's token, or null. */
   public Map<String, Object> authToken() {
-    return authToken;
+    return auth.state().authToken();
   }
 
   public String signedAuthToken() {
-    return signedAuthToken;
+    return auth.state().signedAuthToken();
   }
 
   /**
@@ -159,12 +160,12 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   /** Whether the socket's token has expired (its numeric exp is in the past). */
   public boolean isAuthTokenExpired() {
-    return SocketAuth.isAuthTokenExpired(authToken);
+    return auth.isExpired(authToken());
   }
 
   /** Whether {@code token} has expired, as the original's isAuthTokenExpired(token). */
   public boolean isAuthTokenExpired(Map<String, ?> token) {
-    return SocketAuth.isAuthTokenExpired(token);
+    return auth.isExpired(token);
   }
 
   /** setAuthToken's signing failure: close with {@code code}; {@code reason} is for the server's events. */
@@ -181,15 +182,34 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   // ---- inbound ----
 
-  /** A text or binary frame arrived (called by the transport, one frame at a time). */
+  /**
+   * A text or binary frame arrived (called by the transport, one frame at a time). When more than
+   * {@code inboundBufferLimit} messages already wait behind a handler or middleware that holds the
+   * socket, the client is not waiting for answers: it is closed with 1008.
+   */
   public void receive(Object message) {
-    inboundReceived++;
-    long now = System.currentTimeMillis();
+    if (state == CLOSED) {
+      return;
+    }
+    long now = server.scheduler().now();
     boolean isPong = server.pongMessage().equals(message);
     if (isPong || now - lastPongResetAt > server.options().pingTimeout() / 4) {
       lastPongResetAt = now;
     }
+    if (inbound.pending() > server.options().inboundBufferLimit()) {
+      inboundOverflow();
+      return;
+    }
+    inboundReceived++;
     inbound.submit(() -> processor.process(message, isPong));
+  }
+
+  private void inboundOverflow() {
+    String reason = "Inbound buffer limit exceeded";
+    emitError(AGError.resourceLimit("Socket " + id + " sent more than " + server.options().inboundBufferLimit()
+        + " messages while its previous ones were still being handled"));
+    destroy(CloseCodes.POLICY_VIOLATION, reason);
+    outbound.closeNow(CloseCodes.POLICY_VIOLATION, reason);
   }
 
   void inboundProcessed() {
@@ -270,7 +290,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       return CompletableFuture.failedFuture(error);
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
-    long cid = invokes.register(event, System.currentTimeMillis() + ackTimeout, result);
+    long cid = invokes.register(event, server.scheduler().now() + ackTimeout, result);
     sendInOrder(eventPacket(event, data, withData, cid));
     return result;
   }
@@ -318,11 +338,30 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   /**
+   * Sends {@code encoded} as it is, or adds {@code packet} to the open batch: one decision, made
+   * by the batcher, so that a flush in progress cannot let this frame overtake the batch.
+   */
+  private void sendEncodedOrBatch(String encoded, java.util.function.Supplier<Object> packet) {
+    if (batcher.bufferLazily(packet)) {
+      return;
+    }
+    outbound.offerPacket(encoded);
+  }
+
+  /**
    * Sends the response {@code {"rid":rid,field:value}} (no field when it is null): straight to text
    * with the default codec, as a map through {@link #sendObject} with any other codec or into an
    * open batch.
    */
   void sendResponse(Object rid, String field, Object value) {
+    java.util.function.Supplier<Object> packet = () -> {
+      Map<String, Object> response = new LinkedHashMap<>(4);
+      response.put("rid", rid);
+      if (field != null) {
+        response.put(field, value);
+      }
+      return response;
+    };
     if (server.codec() instanceof JsonCodec json && !batcher.isBuffering()) {
       String encoded;
       try {
@@ -331,15 +370,10 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
         emitError(e);
         return;
       }
-      outbound.offerPacket(encoded);
+      sendEncodedOrBatch(encoded, packet);
       return;
     }
-    Map<String, Object> packet = new LinkedHashMap<>(4);
-    packet.put("rid", rid);
-    if (field != null) {
-      packet.put(field, value);
-    }
-    sendObject(packet);
+    sendObject(packet.get());
   }
 
   /** Sends a frame that is already encoded (one publish shared by many sockets). */
@@ -418,16 +452,29 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     transport.terminate();
   }
 
-  /** The handshake was accepted: from pending to connected. False if the socket closed meanwhile. */
+  /**
+   * The handshake was accepted: from pending to connected. False if the socket closed meanwhile.
+   * The move between the server's maps is made under the state lock: a close that follows sees
+   * the socket among the clients and removes it; one that came first leaves it pending-removed.
+   */
   boolean open() {
     synchronized (stateLock) {
       if (state != CONNECTING) {
         return false;
       }
       state = OPEN;
+      server.socketOpened(this);
     }
-    server.socketOpened(this);
     return true;
+  }
+
+  /** A connection the server will not take (it is closed): closed at once, with no events. */
+  void refuse(int code, String reason) {
+    synchronized (stateLock) {
+      state = CLOSED;
+    }
+    invokes.abortAll("connectAbort", code, reason);
+    outbound.closeNow(code, reason);
   }
 
   void emitConnect(Map<String, Object> status, AGError authError) {
@@ -448,18 +495,18 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       state = CLOSED;
     }
     if (prevState == CLOSED) {
-      invokes.abortAll("connectAbort", code, reason, this);
+      invokes.abortAll("connectAbort", code, reason);
       return;
     }
     if ((reason == null || reason.isEmpty()) && CloseCodes.errorReason(code) != null) {
       reason = CloseCodes.errorReason(code);
     }
     if (prevState == CONNECTING) {
-      invokes.abortAll("connectAbort", code, reason, this);
+      invokes.abortAll("connectAbort", code, reason);
       emit("connectAbort", new AGSocketEvent.ConnectAbort(code, reason));
       server.emit("connectionAbort", new AGConnectionAbortEvent(this, code, reason));
     } else {
-      invokes.abortAll("disconnect", code, reason, this);
+      invokes.abortAll("disconnect", code, reason);
       emit("disconnect", new AGSocketEvent.Disconnect(code, reason));
       server.emit("disconnection", new AGDisconnectionEvent(this, code, reason));
     }
@@ -485,9 +532,14 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
   }
 
-  /** Pings, pong timeout, handshake timeout and ack timeouts, driven by the server's sweep. */
+  /**
+   * Pings, pong timeout, handshake timeout and ack timeouts, checked by the server's sweep on its
+   * timer thread. A ping only queues a frame; everything that runs application code (a close's
+   * events and observers, callbacks of an invoke that timed out, the auth-expiry events) is
+   * handed to the server's workers, so that a slow observer never delays another socket's timers.
+   */
   void tick(long now) {
-    if (state == CLOSED) {
+    if (state == CLOSED || closeQueued.get()) {
       return;
     }
     AGServerOptions options = server.options();
@@ -497,17 +549,28 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
         sendPing();
       }
       if (now - lastPongResetAt >= options.pingTimeout()) {
-        disconnect(CloseCodes.PONG_TIMEOUT, null);
+        closeLater(CloseCodes.PONG_TIMEOUT);
         return;
       }
     }
     if (state == CONNECTING && now >= handshakeDeadline) {
-      disconnect(CloseCodes.HANDSHAKE_TIMEOUT, null);
+      closeLater(CloseCodes.HANDSHAKE_TIMEOUT);
       return;
     }
-    invokes.expire(now);
+    if (invokes.anyDue(now) && expiryQueued.compareAndSet(false, true)) {
+      server.scheduler().execute(() -> {
+        expiryQueued.set(false);
+        invokes.expire(now);
+      });
+    }
     if (auth.activeExpiryDue(now)) {
-      inbound.submit(auth::expireNow);
+      server.scheduler().execute(() -> inbound.submit(auth::expireNow));
+    }
+  }
+
+  private void closeLater(int code) {
+    if (closeQueued.compareAndSet(false, true)) {
+      server.scheduler().execute(() -> disconnect(code, null));
     }
   }
 
@@ -517,6 +580,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     public void onSendFailure(Throwable error) {
       emitError(error);
       destroy(CloseCodes.ABNORMAL, error.toString());
+      // The connection may still be open (a write that timed out, a container that refused one
+      // frame): nothing will be sent on it any more, so it is dropped rather than left unmanaged.
+      transport.terminate();
     }
 
     @Override
@@ -612,8 +678,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   private void sendPublish(String channel, Object data, String encoded) {
-    if (encoded != null && !batcher.isBuffering()) {
-      outbound.offerPacket(encoded);
+    if (encoded != null) {
+      sendEncodedOrBatch(encoded, () -> io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
     } else {
       sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
     }

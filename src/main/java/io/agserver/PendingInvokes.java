@@ -12,6 +12,14 @@ import io.agserver.protocol.Errors;
 /**
  * The server-to-client invokes of one socket waiting for their response. Ack timeouts are
  * checked by the server's sweep ({@link #expire}), so an invoke costs no timer task.
+ *
+ * <p>Once {@link #abortAll} has run, the socket is closed for good: an invoke registered after it
+ * (one that raced the close) fails at once. {@code aborted} is written before the map is drained
+ * and read after an entry is added, so either the drain sees the entry or the registration sees
+ * the flag; whichever removes the entry first completes it.
+ *
+ * <p>Futures are completed on the caller's thread: the sweep hands expiries to the server's
+ * workers ({@link #expire} returns them) so that no application callback runs on the timer.
  */
 final class PendingInvokes {
 
@@ -19,10 +27,21 @@ final class PendingInvokes {
 
   private final AtomicLong nextCid = new AtomicLong(1);
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+  private volatile Abort aborted;
 
+  private record Abort(String failureType, int code, String reason) {}
+
+  /** The call id of a new invoke; its future has already failed when the socket closed first. */
   long register(String event, long deadline, CompletableFuture<Object> result) {
     long cid = nextCid.getAndIncrement();
     pending.put(cid, new Pending(event, deadline, result));
+    Abort abort = aborted;
+    if (abort != null) {
+      Pending call = pending.remove(cid);
+      if (call != null) {
+        fail(call, abort);
+      }
+    }
     return cid;
   }
 
@@ -48,30 +67,58 @@ final class PendingInvokes {
     }
   }
 
+  /** Whether an invoke's ack timeout has passed at {@code now}: the sweep's cheap check. */
+  boolean anyDue(long now) {
+    if (pending.isEmpty()) {
+      return false;
+    }
+    for (Pending call : pending.values()) {
+      if (now >= call.deadline()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Fails the invokes whose ack timeout has passed at {@code now} with TimeoutError. */
   void expire(long now) {
     if (pending.isEmpty()) {
       return;
     }
     for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
-      Pending call = it.next().getValue();
-      if (now >= call.deadline()) {
-        it.remove();
+      Map.Entry<Long, Pending> entry = it.next();
+      Pending call = entry.getValue();
+      if (now >= call.deadline() && pending.remove(entry.getKey(), call)) {
         call.result().completeExceptionally(
             AGError.timeout("Event response for " + call.event() + " event timed out"));
       }
     }
   }
 
-  /** Fails every waiting invoke with BadConnectionError: the socket closed. */
-  void abortAll(String failureType, int code, String reason, AGServerSocket socket) {
+  /**
+   * Fails every waiting invoke with BadConnectionError, and every later one: the socket closed.
+   * The first abort's reason is the one later invokes report.
+   */
+  void abortAll(String failureType, int code, String reason) {
+    Abort abort = aborted;
+    if (abort == null) {
+      abort = new Abort(failureType, code, reason);
+      aborted = abort;
+    }
     if (pending.isEmpty()) {
       return;
     }
     for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
-      Pending call = it.next().getValue();
-      it.remove();
-      call.result().completeExceptionally(AGError.badConnection(
-          "Event " + call.event() + " was aborted due to a bad connection", failureType, code, reason));
+      Map.Entry<Long, Pending> entry = it.next();
+      if (pending.remove(entry.getKey(), entry.getValue())) {
+        fail(entry.getValue(), new Abort(failureType, code, reason));
+      }
     }
+  }
+
+  private static void fail(Pending call, Abort abort) {
+    call.result().completeExceptionally(AGError.badConnection(
+        "Event " + call.event() + " was aborted due to a bad connection", abort.failureType(), abort.code(),
+        abort.reason()));
   }
 }

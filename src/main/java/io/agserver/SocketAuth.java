@@ -29,13 +29,25 @@ import io.agserver.protocol.Errors;
  * {@code #removeAuthToken} from the client, the expiry check on the next inbound message (and,
  * with {@code authExpiryCheck=active}, on the server's timer sweep), and the auth events.
  *
- * <p>The state lives in the socket's {@code authState}, {@code authToken} and
- * {@code signedAuthToken}; transitions are made under this object's lock, events are emitted
- * after it.
+ * <p>The state is one immutable {@link State} in a volatile field: a reader sees the auth state,
+ * the token and the signed token of one moment, never an authenticated socket without its token.
+ * Transitions are made under this object's lock (read, then swap the whole value); events are
+ * emitted after it.
  */
 final class SocketAuth {
 
-  private static final CompletableFuture<Void> DONE = InboundProcessor.DONE;
+  /** The socket's auth state, token and signed token, swapped as one. */
+  record State(String authState, Map<String, Object> authToken, String signedAuthToken, double expiresAt) {
+    static final State UNAUTHENTICATED = new State(AGServerSocket.UNAUTHENTICATED, null, null, Double.NaN);
+
+    static State of(String authState, Map<String, Object> authToken, String signedAuthToken) {
+      return new State(authState, authToken, authToken == null ? null : signedAuthToken, expiry(authToken));
+    }
+
+    State withSigned(String signed) {
+      return new State(authState, authToken, signed, expiresAt);
+    }
+  }
 
   /** What verifying a token gave: the original's authInfo (also the HANDSHAKE_SC action's data). */
   record AuthInfo(Object signedAuthToken, AGError authTokenError, Map<String, Object> authToken, String authState) {}
@@ -44,12 +56,15 @@ final class SocketAuth {
   record HandshakeAuth(String oldAuthState, AGError authError, boolean removeToken) {}
 
   private final AGServerSocket socket;
-  /** When the current token expires, in epoch ms; NaN when it does not. */
-  private volatile double expiresAt = Double.NaN;
+  private volatile State state = State.UNAUTHENTICATED;
   private final AtomicBoolean expiryQueued = new AtomicBoolean();
 
   SocketAuth(AGServerSocket socket) {
     this.socket = socket;
+  }
+
+  State state() {
+    return state;
   }
 
   private AGServer server() {
@@ -114,14 +129,12 @@ final class SocketAuth {
     setState(AGServerSocket.AUTHENTICATED, info.authToken(), (String) info.signedAuthToken());
     return authenticateMiddleware(info).handle((ok, failure) -> {
       if (failure == null) {
-        return DONE;
+        return InboundProcessor.DONE;
       }
       Throwable error = unwrap(failure);
       synchronized (this) {
         // As the original: the token is dropped, the signed token is left as it was.
-        socket.authToken = null;
-        socket.authState = AGServerSocket.UNAUTHENTICATED;
-        expiresAt = Double.NaN;
+        state = new State(AGServerSocket.UNAUTHENTICATED, null, state.signedAuthToken(), Double.NaN);
       }
       if (isBadToken(error)) {
         emitBadAuthTokenError(error, info.signedAuthToken());
@@ -136,7 +149,7 @@ final class SocketAuth {
    */
   CompletionStage<Void> authenticateMiddleware(AuthInfo info) {
     if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
-      return DONE;
+      return InboundProcessor.DONE;
     }
     AGAction action = AGAction.builder(AGAction.AUTHENTICATE).socket(socket)
         .signedAuthToken(info.signedAuthToken() instanceof String token ? token : null)
@@ -146,7 +159,7 @@ final class SocketAuth {
 
   /** The handshake's token: its result; a bad token deauthenticates ({@code #removeAuthToken} is for the caller). */
   CompletionStage<HandshakeAuth> authenticateHandshake(AuthInfo info) {
-    String oldAuthState = socket.authState;
+    String oldAuthState = state.authState();
     return processAuthentication(info).handle((ok, failure) -> {
       if (failure == null || info.signedAuthToken() == null) {
         // Without a token there is nothing to report: the token is optional.
@@ -164,7 +177,7 @@ final class SocketAuth {
   /** {@code #authenticate}: verifies the token and answers {isAuthenticated, authError}. */
   CompletionStage<Void> processAuthenticateRequest(AGRequest request) {
     Object signedAuthToken = io.agserver.protocol.Undefined.orNull(request.data());
-    String oldAuthState = socket.authState;
+    String oldAuthState = state.authState();
     return validateAuthToken(signedAuthToken).thenCompose(this::processAuthentication).handle((ok, failure) -> {
       if (failure != null) {
         Throwable error = unwrap(failure);
@@ -175,14 +188,14 @@ final class SocketAuth {
           return null;
         }
         Map<String, Object> status = new LinkedHashMap<>(2);
-        status.put("isAuthenticated", socket.authToken != null);
+        status.put("isAuthenticated", state.authToken() != null);
         status.put("authError", signedAuthToken == null ? null : Errors.dehydrate(error));
         request.end(status);
         return null;
       }
       triggerAuthenticationEvents(oldAuthState);
       Map<String, Object> status = new LinkedHashMap<>(2);
-      status.put("isAuthenticated", socket.authToken != null);
+      status.put("isAuthenticated", state.authToken() != null);
       status.put("authError", null);
       request.end(status);
       return null;
@@ -203,16 +216,17 @@ final class SocketAuth {
     RuntimeException invalid = null;
     String oldAuthState;
     synchronized (this) {
-      oldAuthState = socket.authState;
-      socket.authState = AGServerSocket.AUTHENTICATED;
+      State old = state;
+      oldAuthState = old.authState();
       try {
         claims = readOnly(TokenClaims.prepare(data, actual, defaultExpiry,
-            Math.floorDiv(System.currentTimeMillis(), 1000)));
+            Math.floorDiv(now(), 1000)));
       } catch (RuntimeException e) {
         invalid = e;  // jsonwebtoken refuses to sign it: the socket closes below
       }
-      socket.authToken = claims;
-      expiresAt = expiry(claims);
+      // As the original: the new token is the socket's at once; its signed form follows when
+      // signing completes. Until then the previous signed token (if any) stays beside it.
+      state = new State(AGServerSocket.AUTHENTICATED, claims, old.signedAuthToken(), expiry(claims));
     }
     CompletionStage<String> signing;
     if (invalid != null) {
@@ -238,9 +252,9 @@ final class SocketAuth {
       }
       boolean current;
       synchronized (this) {
-        current = socket.authToken == claims;
+        current = state.authToken() == claims;
         if (current) {
-          socket.signedAuthToken = signedToken;
+          state = state.withSigned(signedToken);
         }
       }
       if (current && socket.listens("authTokenSigned")) {
@@ -263,7 +277,7 @@ final class SocketAuth {
         }).thenCompose(stage -> stage);
       }
       socket.transmit("#setAuthToken", tokenData);
-      return DONE;
+      return CompletableFuture.<Void>completedFuture(null);
     }).thenCompose(stage -> stage);
   }
 
@@ -280,7 +294,8 @@ final class SocketAuth {
       }).thenCompose(stage -> stage);
     }
     transmitRemoveAuthToken();
-    return DONE;
+    // A new future each time: a caller may complete or obtrude what it is given.
+    return CompletableFuture.completedFuture(null);
   }
 
   /** Drops the token on this side only (the client asked for it, or will be told separately). */
@@ -288,10 +303,10 @@ final class SocketAuth {
     String oldAuthState;
     Map<String, Object> oldAuthToken;
     synchronized (this) {
-      oldAuthState = socket.authState;
-      oldAuthToken = socket.authToken;
-      socket.signedAuthToken = null;
-      setState(AGServerSocket.UNAUTHENTICATED, null, null);
+      State old = state;
+      oldAuthState = old.authState();
+      oldAuthToken = old.authToken();
+      state = State.UNAUTHENTICATED;
     }
     if (!AGServerSocket.UNAUTHENTICATED.equals(oldAuthState)) {
       if (socket.listens("authStateChange")) {
@@ -315,9 +330,10 @@ final class SocketAuth {
   }
 
   void triggerAuthenticationEvents(String oldAuthState) {
-    Map<String, Object> authToken = socket.authToken;
+    State current = state;
+    Map<String, Object> authToken = current.authToken();
     if (!AGServerSocket.AUTHENTICATED.equals(oldAuthState)) {
-      String newAuthState = socket.authState;
+      String newAuthState = current.authState();
       if (socket.listens("authStateChange")) {
         socket.emit("authStateChange", new AGSocketEvent.AuthStateChange(oldAuthState, newAuthState, authToken));
       }
@@ -333,9 +349,17 @@ final class SocketAuth {
   // ---- expiry ----
 
   /** As the original: a token with a numeric {@code exp} is expired once now > exp * 1000. */
-  static boolean isAuthTokenExpired(Map<String, ?> token) {
-    return token != null && token.get("exp") instanceof Number exp
-        && System.currentTimeMillis() > exp.doubleValue() * 1000;
+  static boolean isAuthTokenExpired(Map<String, ?> token, long nowMillis) {
+    return token != null && token.get("exp") instanceof Number exp && nowMillis > exp.doubleValue() * 1000;
+  }
+
+  boolean isExpired(Map<String, ?> token) {
+    return isAuthTokenExpired(token, now());
+  }
+
+  /** The server's clock: the one every timer decision uses. */
+  private long now() {
+    return server().scheduler().now();
   }
 
   /**
@@ -343,8 +367,8 @@ final class SocketAuth {
    * and gives the AuthTokenExpiredError the inbound middleware's action carries; null otherwise.
    */
   AGError processAuthTokenExpiry() {
-    Map<String, Object> token = socket.authToken;
-    if (!isAuthTokenExpired(token)) {
+    Map<String, Object> token = state.authToken();
+    if (!isExpired(token)) {
       return null;
     }
     deauthenticate(DeauthenticateOptions.DEFAULTS);
@@ -353,7 +377,7 @@ final class SocketAuth {
 
   /** The check on a pong. */
   void checkExpiry() {
-    if (isAuthTokenExpired(socket.authToken)) {
+    if (isExpired(state.authToken())) {
       deauthenticate(DeauthenticateOptions.DEFAULTS);
     }
   }
@@ -364,7 +388,7 @@ final class SocketAuth {
    * Costs a volatile read per sweep otherwise.
    */
   boolean activeExpiryDue(long now) {
-    return now > expiresAt
+    return now > state.expiresAt()
         && server().options().authExpiryCheck() == AGServerOptions.AuthExpiryCheck.ACTIVE
         && expiryQueued.compareAndSet(false, true);
   }
@@ -374,20 +398,13 @@ final class SocketAuth {
     if (AGServerSocket.OPEN.equals(socket.state())) {
       checkExpiry();
     }
-    return DONE;
+    return InboundProcessor.DONE;
   }
 
   // ---- helpers ----
 
   private synchronized void setState(String authState, Map<String, Object> authToken, String signedAuthToken) {
-    socket.authState = authState;
-    socket.authToken = authToken;
-    if (authToken == null) {
-      socket.signedAuthToken = null;
-    } else {
-      socket.signedAuthToken = signedAuthToken;
-    }
-    expiresAt = expiry(authToken);
+    state = State.of(authState, authToken, signedAuthToken);
   }
 
   private static double expiry(Map<String, ?> token) {

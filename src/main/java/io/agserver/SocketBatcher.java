@@ -3,12 +3,18 @@ package io.agserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
+import java.util.function.Supplier;
 
 import io.agserver.internal.AGScheduler;
 
 /**
  * A socket's batching: while a batch is open, packets are collected and leave as one JSON array
  * frame; {@code startBatching} flushes every {@code batchInterval}.
+ *
+ * <p>One lock orders everything: adding to the batch, and a flush's swap, encoding and hand-over
+ * to the outbound queue. {@code buffer} is set to null only after the batch's frame is queued,
+ * so a sender that sees no batch open (a volatile read, the whole cost when batching is off)
+ * queues its frame after the batch, never before it.
  */
 final class SocketBatcher {
 
@@ -39,6 +45,20 @@ final class SocketBatcher {
     }
   }
 
+  /** Adds the packet {@code packet} makes to the open batch; false (and not made) when none is open. */
+  boolean bufferLazily(Supplier<Object> packet) {
+    if (buffer == null) {
+      return false;
+    }
+    synchronized (this) {
+      if (buffer == null) {
+        return false;
+      }
+      buffer.add(packet.get());
+      return true;
+    }
+  }
+
   boolean isBuffering() {
     return buffer != null;
   }
@@ -48,18 +68,19 @@ final class SocketBatcher {
   }
 
   void flushBatch() {
-    List<Object> batch;
-    synchronized (this) {
-      batch = buffer;
-      buffer = null;
+    flush(false);
+  }
+
+  /** Sends the open batch as one frame; with {@code reopen}, a new batch opens in the same step. */
+  private synchronized void flush(boolean reopen) {
+    List<Object> batch = buffer;
+    if (batch != null && !batch.isEmpty()) {
+      String encoded = socket.serialize(batch);
+      if (encoded != null) {
+        socket.sendEncoded(encoded);
+      }
     }
-    if (batch == null || batch.isEmpty()) {
-      return;
-    }
-    String encoded = socket.serialize(batch);
-    if (encoded != null) {
-      socket.sendEncoded(encoded);
-    }
+    buffer = reopen ? new ArrayList<>() : null;
   }
 
   synchronized void cancelBatch() {
@@ -113,14 +134,13 @@ final class SocketBatcher {
         return;
       }
       buffer = new ArrayList<>();
-      flusher = scheduler.every(batchInterval, () -> {
-        flushBatch();
-        synchronized (this) {
-          if (flusher != null) {
-            buffer = new ArrayList<>();
-          }
-        }
-      });
+      flusher = scheduler.every(batchInterval, this::flushAndReopen);
+    }
+  }
+
+  private synchronized void flushAndReopen() {
+    if (flusher != null) {
+      flush(true);
     }
   }
 

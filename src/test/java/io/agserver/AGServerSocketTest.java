@@ -35,10 +35,18 @@ class AGServerSocketTest {
   private final List<Object> events = new CopyOnWriteArrayList<>();
   private AGServer server;
 
+  private final TestClock clock = new TestClock();
+
   private AGServer server(Map<String, String> config) {
     AGServerOptions options = TestServers.options(config);
-    server = new AGServer(options, null, events::add, null);
+    server = new AGServer(options, null, events::add, null, null, clock);
     return server;
+  }
+
+  /** Moves the clock and runs the timer's round at once, as the timer thread would. */
+  private void passes(long millis) {
+    clock.advance(millis);
+    server.sweep();
   }
 
   @AfterEach
@@ -57,14 +65,8 @@ class AGServerSocketTest {
     return (Map<String, Object>) JsonCodec.instance().decode(text);
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 5000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not met within 5 s");
-      }
-      Thread.sleep(5);
-    }
+  private static void await(BooleanSupplier condition) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(condition::getAsBoolean);
   }
 
   private AGServerSocket handshaken(FakeTransport transport) {
@@ -168,6 +170,9 @@ class AGServerSocketTest {
     server(Map.of("handshakeTimeout", "100"));
     FakeTransport transport = new FakeTransport();
     server.accept(transport, request());
+    passes(99);
+    assertNull(transport.closeCode, "within the handshake timeout");
+    passes(1);
     await(() -> transport.closeCode != null);
     assertEquals(4005, transport.closeCode);
     assertEquals(0, server.pendingClientsCount());
@@ -178,6 +183,11 @@ class AGServerSocketTest {
     server(Map.of("pingInterval", "50", "pingTimeout", "400"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
+    for (int elapsed = 0; elapsed < 350; elapsed += 50) {
+      passes(50);
+    }
+    assertNull(transport.closeCode, "within the pong timeout");
+    passes(50);
     await(() -> transport.closeCode != null);
     assertEquals(4001, transport.closeCode);
     assertTrue(transport.pings() >= 3, "pings: " + transport.pings());
@@ -193,11 +203,11 @@ class AGServerSocketTest {
     server(Map.of("pingInterval", "50", "pingTimeout", "300"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
-    long end = System.currentTimeMillis() + 800;
-    while (System.currentTimeMillis() < end) {
+    for (int elapsed = 0; elapsed < 800; elapsed += 40) {
       socket.receive("");
-      Thread.sleep(40);
+      passes(40);
     }
+    assertTrue(transport.pings() >= 10, "pings: " + transport.pings());
     assertNull(transport.closeCode);
     assertEquals(AGServerSocket.OPEN, socket.state());
   }
@@ -207,11 +217,11 @@ class AGServerSocketTest {
     server(Map.of("pingInterval", "50", "pingTimeout", "1000", "protocolVersion", "1"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
-    await(() -> transport.texts.contains("#1"));
-    long deadline = System.currentTimeMillis() + 1500;
-    while (System.currentTimeMillis() < deadline) {
+    passes(50);
+    assertTrue(transport.texts.contains("#1"));
+    for (int elapsed = 0; elapsed < 1500; elapsed += 40) {
       socket.receive("#2");
-      Thread.sleep(40);
+      passes(40);
     }
     assertNull(transport.closeCode, "#2 is the v1 pong");
   }
@@ -308,12 +318,13 @@ class AGServerSocketTest {
     server(Map.of("ackTimeout", "150"));
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
-    long start = System.currentTimeMillis();
     CompletableFuture<Object> result = socket.invoke("never", null).toCompletableFuture();
-    ExecutionException error = assertThrows(ExecutionException.class, () -> result.get(5, TimeUnit.SECONDS));
+    passes(149);
+    assertFalse(result.isDone(), "within the ack timeout");
+    passes(1);
+    ExecutionException error = assertThrows(ExecutionException.class, () -> result.get(10, TimeUnit.SECONDS));
     assertEquals("TimeoutError", ((AGError) error.getCause()).name());
     assertEquals("Event response for never event timed out", error.getCause().getMessage());
-    assertTrue(System.currentTimeMillis() - start >= 140);
   }
 
   @Test

@@ -48,12 +48,13 @@ class SocketAuthTest {
 
   private final List<Object> events = new CopyOnWriteArrayList<>();
   private AGServer server;
+  private final TestClock clock = new TestClock();
 
   private AGServer server(Map<String, String> config) {
     Map<String, String> all = new HashMap<>(Map.of("authKey", KEY, "authAlgorithm", "HS256"));
     all.putAll(config);
     AGServerOptions options = TestServers.options(all);
-    server = new AGServer(options, null, events::add, null);
+    server = new AGServer(options, null, events::add, null, null, clock);
     return server;
   }
 
@@ -136,14 +137,8 @@ class SocketAuthTest {
         .map(w -> w instanceof AGError a ? a.name() + ": " + a.getMessage() : w.toString()).toList();
   }
 
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 5000;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("condition not met within 5 s");
-      }
-      Thread.sleep(5);
-    }
+  private static void await(BooleanSupplier condition) {
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(condition::getAsBoolean);
   }
 
   // ---- #handshake ----
@@ -507,8 +502,10 @@ class SocketAuthTest {
 
     CompletableFuture<Void> unanswered = socket.setAuthToken(claims("u", 2),
         AuthTokenOptions.DEFAULTS.withRejectOnFailedDelivery(true)).toCompletableFuture();
+    clock.advance(200);
+    server.sweep();
     ExecutionException failure = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
-        () -> unanswered.get(3, TimeUnit.SECONDS));
+        () -> unanswered.get(10, TimeUnit.SECONDS));
     AGError error = (AGError) failure.getCause();
     assertEquals("AuthError", error.name());
     assertEquals("Failed to deliver auth token to client - Event response for #setAuthToken event timed out",
@@ -568,8 +565,11 @@ class SocketAuthTest {
     server(Map.of());
     AGServerSocket socket = open(new FakeTransport());
     socket.setAuthToken(claims("u", 1, "exp", now() + 1));
-    Thread.sleep(2100);
+    clock.advance(2100);
+    server.sweep();
     assertEquals(AGServerSocket.AUTHENTICATED, socket.authState());
+    socket.receive("{\"event\":\"any\"}");
+    assertEquals(AGServerSocket.UNAUTHENTICATED, socket.authState(), "expired at the next message");
   }
 
   @Test
@@ -579,6 +579,7 @@ class SocketAuthTest {
     AGServerSocket socket = open(transport);
     socket.setAuthToken(claims("u", 1, "exp", now() + 1));
     assertEquals(AGServerSocket.AUTHENTICATED, socket.authState());
+    clock.advance(2100);
     await(() -> AGServerSocket.UNAUTHENTICATED.equals(socket.authState()));
     await(() -> transport.packets().contains("{\"event\":\"#removeAuthToken\"}"));
     assertEquals(1, transport.packets().stream().filter(p -> p.contains("#removeAuthToken")).count());

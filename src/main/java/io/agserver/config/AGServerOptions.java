@@ -30,6 +30,7 @@ public record AGServerOptions(
     CleanupMode socketStreamCleanupMode,
     long maxPayload,
     long outboundBufferLimit,
+    int inboundBufferLimit,
     boolean outboundCoalescing,
     int senderThreads,
     boolean perMessageDeflate,
@@ -46,6 +47,28 @@ public record AGServerOptions(
     boolean secure) {
 
   public static final String PREFIX = "socketcluster.";
+
+  /**
+   * 8 MiB. Node's server takes ws's default, 100 MiB, which lets every client make the server hold
+   * 100 MiB (200 MiB as a Java string) for one message: no realtime message needs that, and one
+   * that does is a configuration choice (socketcluster.maxPayload=104857600 is Node's).
+   */
+  public static final long DEFAULT_MAX_PAYLOAD = 8L * 1024 * 1024;
+
+  /**
+   * 4 Mi characters waiting for a client that does not read, on top of the frame being sent (one
+   * frame alone may be larger). Seconds of a busy channel for a client that reads slowly; a client
+   * that stops reading is cut by the send time limit or by this, so 1,000 such clients hold at
+   * most about 4 GB in the worst case (Latin-1 text is a byte a character), not 64 GB.
+   */
+  public static final long DEFAULT_OUTBOUND_BUFFER_LIMIT = 4L * 1024 * 1024;
+
+  /**
+   * Messages that may wait in one socket's inbound queue while a handler or middleware still holds
+   * an earlier one. An official client never has that many in flight unless it ignores its own
+   * acknowledgements; past it the client is flooding, and is closed with 1008.
+   */
+  public static final int DEFAULT_INBOUND_BUFFER_LIMIT = 1000;
 
   /** What happens to a socket's streams once it has disconnected. */
   public enum CleanupMode { KILL, CLOSE }
@@ -66,6 +89,7 @@ public record AGServerOptions(
     requirePositive("batchInterval", batchInterval);
     requirePositive("maxPayload", maxPayload);
     requirePositive("outboundBufferLimit", outboundBufferLimit);
+    requirePositive("inboundBufferLimit", inboundBufferLimit);
     requirePositive("senderThreads", senderThreads);
     requirePositive("authDefaultExpiry", authDefaultExpiry);
     if (protocolVersion != 1 && protocolVersion != 2) {
@@ -116,8 +140,9 @@ public record AGServerOptions(
         r.millis("batchOnHandshakeDuration", 400),
         r.millis("batchInterval", 50),
         r.cleanupMode("socketStreamCleanupMode", CleanupMode.KILL),
-        r.number("maxPayload", 100L * 1024 * 1024),
-        r.number("outboundBufferLimit", 64L * 1024 * 1024),
+        r.number("maxPayload", DEFAULT_MAX_PAYLOAD),
+        r.number("outboundBufferLimit", DEFAULT_OUTBOUND_BUFFER_LIMIT),
+        (int) r.number("inboundBufferLimit", DEFAULT_INBOUND_BUFFER_LIMIT),
         r.bool("outboundCoalescing", false),
         (int) r.number("senderThreads", defaultSenderThreads()),
         r.bool("perMessageDeflate", false),

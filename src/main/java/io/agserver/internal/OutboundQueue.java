@@ -1,9 +1,7 @@
 package io.agserver.internal;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -57,12 +55,8 @@ public final class OutboundQueue {
   // inline loop instead of recursing.
   private final AtomicInteger phase = new AtomicInteger(IDLE);
   private final Consumer<Throwable> onSent = this::sent;
-  /** ws's closeTimeout: how long a close may wait behind a send that does not complete. */
-  static final long CLOSE_TIMEOUT_MS = 30_000;
 
   private volatile boolean closed;
-  private volatile boolean closeHandedOver;
-  private volatile long sentFrames;
 
   public OutboundQueue(AGTransport transport, Owner owner, long limit) {
     this(transport, owner, limit, false);
@@ -101,7 +95,11 @@ public final class OutboundQueue {
     return enqueue(data, data.remaining());
   }
 
-  /** Sends the close frame after what is already queued; later offers are dropped. */
+  /**
+   * Sends the close frame after what is already queued; later offers are dropped. A send in
+   * flight that never completes does not hold the close forever: the transport fails a write
+   * after its send time limit, and the failure drops the connection.
+   */
   public void close(int code, String reason) {
     if (closed) {
       return;
@@ -109,21 +107,11 @@ public final class OutboundQueue {
     closed = true;
     frames.offer(new Close(code, reason));
     drain();
-    if (!closeHandedOver) {
-      // A send is in flight. If the client stopped reading, it, what is queued behind it and the
-      // close would wait forever; ws destroys such a socket closeTimeout after close().
-      CompletableFuture.delayedExecutor(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS).execute(() -> {
-        if (!closeHandedOver) {
-          closeNow(code, reason);
-        }
-      });
-    }
   }
 
   /** Drops what waits and closes now: for a client that does not read. */
   public void closeNow(int code, String reason) {
     closed = true;
-    closeHandedOver = true;
     frames.clear();
     waitingFrames.set(0);
     waitingChars.set(0);
@@ -139,22 +127,16 @@ public final class OutboundQueue {
     return waitingFrames.get();
   }
 
-  public long waitingChars() {
-    return waitingChars.get();
-  }
-
-  public long sentFrames() {
-    return sentFrames;
-  }
-
   private boolean enqueue(Object frame, long size) {
     if (closed) {
       return false;
     }
     frames.offer(frame);
-    waitingFrames.incrementAndGet();
+    int count = waitingFrames.incrementAndGet();
     long waiting = waitingChars.addAndGet(size);
-    if (waiting > limit) {
+    // One frame alone may be larger than the limit (a big answer to a client that reads): the
+    // limit is on what piles up behind it.
+    if (waiting > limit && count > 1) {
       owner.onOverflow(waiting);
       return false;
     }
@@ -180,7 +162,6 @@ public final class OutboundQueue {
         continue;
       }
       if (frame instanceof Close close) {
-        closeHandedOver = true;
         transport.close(close.code(), close.reason());
         frames.clear();
         return; // stays "sending": nothing goes out after a close
@@ -254,8 +235,6 @@ public final class OutboundQueue {
     waitingChars.addAndGet(-inFlightSize);
     if (error != null) {
       failure = error;
-    } else {
-      sentFrames += count;
     }
     if (phase.compareAndSet(IN_CALL, COMPLETED_IN_CALL)) {
       if (error != null) {

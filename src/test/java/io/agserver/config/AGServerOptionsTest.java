@@ -37,7 +37,7 @@ class AGServerOptionsTest {
     assertEquals(400, options.batchOnHandshakeDuration());
     assertEquals(50, options.batchInterval());
     assertEquals(AGServerOptions.CleanupMode.KILL, options.socketStreamCleanupMode());
-    assertEquals(100L * 1024 * 1024, options.maxPayload());
+    assertEquals(8L * 1024 * 1024, options.maxPayload());
     assertEquals(86_400, options.authDefaultExpiry());
   }
 
