@@ -55,12 +55,6 @@ public final class AGRequest {
     return hasData;
   }
 
-  /** Replaces the data before handlers see it (middleware transforms). */
-  void replaceData(Object newData) {
-    this.data = newData;
-    this.hasData = true;
-  }
-
   public boolean isSent() {
     return sent.get();
   }

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import io.agserver.event.AGSocketEvent;
+import io.agserver.internal.Failures;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.protocol.Errors;
@@ -171,7 +172,7 @@ final class InboundProcessor {
       boolean hasData = data != Undefined.INSTANCE;
       AGRequest request = new AGRequest(socket, cid, event, hasData ? data : null, hasData);
       if (blocked != null) {
-        request.error(unwrap(blocked));
+        request.error(Failures.unwrap(blocked));
         return;
       }
       socket.writeProcedure(event, request);
@@ -180,10 +181,6 @@ final class InboundProcessor {
     }
   }
 
-  static Throwable unwrap(Throwable error) {
-    return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-  }
 
   private CompletionStage<Void> processHandshake(AGRequest request) {
     if (!AGServerSocket.CONNECTING.equals(socket.state())) {
@@ -195,7 +192,7 @@ final class InboundProcessor {
     return auth.validateAuthToken(SocketAuth.handshakeToken(request.data()))
         .thenCompose(info -> handshakeMiddleware(info).handle((ok, blocked) -> {
           if (blocked != null) {
-            rejectHandshake(request, unwrap(blocked));
+            rejectHandshake(request, Failures.unwrap(blocked));
             return DONE;
           }
           return auth.authenticateHandshake(info).thenAccept(result -> completeHandshake(request, result));

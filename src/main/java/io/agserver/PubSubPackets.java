@@ -142,7 +142,7 @@ final class PubSubPackets {
   /** A blocked RPC gets the middleware's error; a blocked transmit is dropped. */
   private void answerBlocked(Object cid, String event, Object data, Throwable blocked) {
     if (cid != null) {
-      new AGRequest(socket, cid, event, data, true).error(InboundProcessor.unwrap(blocked));
+      new AGRequest(socket, cid, event, data, true).error(io.agserver.internal.Failures.unwrap(blocked));
     }
   }
 

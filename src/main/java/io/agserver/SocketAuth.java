@@ -19,6 +19,7 @@ import io.agserver.event.AGAuthenticationStateChangeEvent;
 import io.agserver.event.AGBadSocketAuthTokenEvent;
 import io.agserver.event.AGDeauthenticationEvent;
 import io.agserver.event.AGSocketEvent;
+import io.agserver.internal.Failures;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.protocol.Errors;
@@ -103,7 +104,7 @@ final class SocketAuth {
         failure = AGError.authToken("The auth engine verified the token but returned no payload");
       }
       if (failure != null) {
-        return new AuthInfo(signedAuthToken, processTokenError(unwrap(failure)), null,
+        return new AuthInfo(signedAuthToken, processTokenError(Failures.unwrap(failure)), null,
             AGServerSocket.UNAUTHENTICATED);
       }
       return new AuthInfo(signedAuthToken, null, readOnly(token), AGServerSocket.AUTHENTICATED);
@@ -131,7 +132,7 @@ final class SocketAuth {
       if (failure == null) {
         return InboundProcessor.DONE;
       }
-      Throwable error = unwrap(failure);
+      Throwable error = Failures.unwrap(failure);
       synchronized (this) {
         // As the original: the token is dropped, the signed token is left as it was.
         state = new State(AGServerSocket.UNAUTHENTICATED, null, state.signedAuthToken(), Double.NaN);
@@ -165,7 +166,7 @@ final class SocketAuth {
         // Without a token there is nothing to report: the token is optional.
         return new HandshakeAuth(oldAuthState, null, false);
       }
-      Throwable error = unwrap(failure);
+      Throwable error = Failures.unwrap(failure);
       boolean bad = isBadToken(error);
       if (bad) {
         deauthenticateSelf();
@@ -180,7 +181,7 @@ final class SocketAuth {
     String oldAuthState = state.authState();
     return validateAuthToken(signedAuthToken).thenCompose(this::processAuthentication).handle((ok, failure) -> {
       if (failure != null) {
-        Throwable error = unwrap(failure);
+        Throwable error = Failures.unwrap(failure);
         if (isBadToken(error)) {
           deauthenticateSelf();
           request.error(error);
@@ -245,7 +246,7 @@ final class SocketAuth {
       String oldAuthState, AuthTokenOptions options) {
     return signing.handle((signedToken, failure) -> {
       if (failure != null) {
-        Throwable error = unwrap(failure);
+        Throwable error = Failures.unwrap(failure);
         socket.emitError(error);
         socket.closeForAuthFailure(CloseCodes.AUTH_SIGN_FAILED, String.valueOf(error));
         return CompletableFuture.<Void>failedFuture(error);
@@ -268,7 +269,7 @@ final class SocketAuth {
           if (invokeFailure == null) {
             return CompletableFuture.<Void>completedFuture(null);
           }
-          Throwable cause = unwrap(invokeFailure);
+          Throwable cause = Failures.unwrap(invokeFailure);
           AGError error = cause.getMessage() != null
               ? AGError.auth("Failed to deliver auth token to client - " + cause.getMessage())
               : AGError.auth("Failed to confirm delivery of auth token to client due to malformatted error response");
@@ -288,7 +289,7 @@ final class SocketAuth {
         if (failure == null) {
           return CompletableFuture.<Void>completedFuture(null);
         }
-        Throwable error = unwrap(failure);
+        Throwable error = Failures.unwrap(failure);
         socket.emitError(error);
         return CompletableFuture.<Void>failedFuture(error);
       }).thenCompose(stage -> stage);
@@ -454,13 +455,6 @@ final class SocketAuth {
     return error instanceof AGError e ? e : Errors.hydrate(error);
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    Throwable error = failure;
-    while (error instanceof CompletionException && error.getCause() != null) {
-      error = error.getCause();
-    }
-    return error;
-  }
 
   private static Map<String, Object> readOnly(Map<String, Object> token) {
     return Collections.unmodifiableMap(token);

@@ -8,19 +8,19 @@ package io.agserver.stream;
  */
 public record Next<T>(T value, boolean done) {
 
-    private static final Next<?> DONE = new Next<>(null, true);
+  private static final Next<?> DONE = new Next<>(null, true);
 
-    public static <T> Next<T> of(T value) {
-        return new Next<>(value, false);
-    }
+  public static <T> Next<T> of(T value) {
+    return new Next<>(value, false);
+  }
 
-    /**
-     * The end marker. (It cannot be called {@code done()}: Java forbids a static method with the signature of the
-     * {@code done} component's accessor.)
-     */
-    @SuppressWarnings("unchecked")
-    public static <T> Next<T> end() {
-        // Immutable, so one instance serves every consumer.
-        return (Next<T>) DONE;
-    }
+  /**
+   * The end marker. (It cannot be called {@code done()}: Java forbids a static method with the signature of the
+   * {@code done} component's accessor.)
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> Next<T> end() {
+    // Immutable, so one instance serves every consumer.
+    return (Next<T>) DONE;
+  }
 }

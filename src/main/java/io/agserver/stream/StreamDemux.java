@@ -18,177 +18,177 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public class StreamDemux<T> {
 
-    private final ConcurrentHashMap<String, ConsumerSet<T>> sets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConsumerSet<T>> sets = new ConcurrentHashMap<>();
 
-    /**
-     * The stream of that name: the same instance as long as the name has consumers; otherwise a fresh, free handle
-     * that registers the name when it gets a consumer.
-     */
-    public AGStream<T> stream(String name) {
-        Objects.requireNonNull(name, "name");
-        ConsumerSet<T> s = sets.get(name);
-        return s != null && !s.isRetired() ? s.handle : new AGStream<>(name, this);
+  /**
+   * The stream of that name: the same instance as long as the name has consumers; otherwise a fresh, free handle
+   * that registers the name when it gets a consumer.
+   */
+  public AGStream<T> stream(String name) {
+    Objects.requireNonNull(name, "name");
+    ConsumerSet<T> s = sets.get(name);
+    return s != null && !s.isRetired() ? s.handle : new AGStream<>(name, this);
+  }
+
+  // ---- used by AGStream handles and ConsumerSet --------------------------------------------------------------
+
+  ConsumerSet<T> lookup(String name) {
+    return sets.get(name);
+  }
+
+  /** The name's live set, created (with {@code handle} as its canonical stream) if it has none. */
+  ConsumerSet<T> liveSetFor(String name, AGStream<T> handle) {
+    ConsumerSet<T> s = sets.get(name);
+    if (s != null && !s.isRetired()) {
+      return s;
     }
+    return sets.compute(name, (k, old) -> old != null && !old.isRetired() ? old : new ConsumerSet<>(k, this, handle));
+  }
 
-    // ---- used by AGStream handles and ConsumerSet --------------------------------------------------------------
-
-    ConsumerSet<T> lookup(String name) {
-        return sets.get(name);
+  /** The set just became empty; forget it unless a consumer came back meanwhile. */
+  void retire(ConsumerSet<T> s) {
+    if (s.tryRetire()) {
+      sets.remove(s.name, s);
     }
+  }
 
-    /** The name's live set, created (with {@code handle} as its canonical stream) if it has none. */
-    ConsumerSet<T> liveSetFor(String name, AGStream<T> handle) {
-        ConsumerSet<T> s = sets.get(name);
-        if (s != null && !s.isRetired()) {
-            return s;
-        }
-        return sets.compute(name, (k, old) -> old != null && !old.isRetired() ? old : new ConsumerSet<>(k, this, handle));
+  /** Names that currently hold a consumer set (for tests and diagnostics). */
+  int streamCount() {
+    return sets.size();
+  }
+
+  // ---- writing -----------------------------------------------------------------------------------------------
+
+  public void write(String name, T value) {
+    ConsumerSet<T> s = sets.get(name);
+    if (s != null) {
+      s.write(BaseConsumer.mask(value));
     }
+  }
 
-    /** The set just became empty; forget it unless a consumer came back meanwhile. */
-    void retire(ConsumerSet<T> s) {
-        if (s.tryRetire()) {
-            sets.remove(s.name, s);
-        }
+  public boolean hasConsumers(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    return s != null && s.hasConsumers();
+  }
+
+  public void close(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    if (s != null) {
+      s.close();
     }
+  }
 
-    /** Names that currently hold a consumer set (for tests and diagnostics). */
-    int streamCount() {
-        return sets.size();
+  public void closeAll() {
+    for (ConsumerSet<T> s : sets.values()) {
+      s.close();
     }
+  }
 
-    // ---- writing -----------------------------------------------------------------------------------------------
-
-    public void write(String name, T value) {
-        ConsumerSet<T> s = sets.get(name);
-        if (s != null) {
-            s.write(BaseConsumer.mask(value));
-        }
+  public void kill(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    if (s != null) {
+      s.kill();
     }
+  }
 
-    public boolean hasConsumers(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        return s != null && s.hasConsumers();
+  public void killAll() {
+    for (ConsumerSet<T> s : sets.values()) {
+      s.kill();
     }
+  }
 
-    public void close(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        if (s != null) {
-            s.close();
-        }
+  // ---- single consumers --------------------------------------------------------------------------------------
+
+  private BaseConsumer<T> find(long consumerId) {
+    for (ConsumerSet<T> s : sets.values()) {
+      BaseConsumer<T> c = s.find(consumerId);
+      if (c != null) {
+        return c;
+      }
     }
+    return null;
+  }
 
-    public void closeAll() {
-        for (ConsumerSet<T> s : sets.values()) {
-            s.close();
-        }
+  public void killConsumer(long consumerId) {
+    BaseConsumer<T> c = find(consumerId);
+    if (c != null) {
+      c.kill();
     }
+  }
 
-    public void kill(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        if (s != null) {
-            s.kill();
-        }
+  /** That consumer delivers its backlog, then ends. */
+  public void closeConsumer(long consumerId) {
+    BaseConsumer<T> c = find(consumerId);
+    if (c != null) {
+      c.writeOnly(BaseConsumer.CLOSE);
     }
+  }
 
-    public void killAll() {
-        for (ConsumerSet<T> s : sets.values()) {
-            s.kill();
-        }
+  /** Only that consumer receives the value. */
+  public void writeToConsumer(long consumerId, T value) {
+    BaseConsumer<T> c = find(consumerId);
+    if (c != null) {
+      c.writeOnly(BaseConsumer.mask(value));
     }
+  }
 
-    // ---- single consumers --------------------------------------------------------------------------------------
+  public int getConsumerBackpressure(long consumerId) {
+    BaseConsumer<T> c = find(consumerId);
+    return c == null ? 0 : c.backpressure();
+  }
 
-    private BaseConsumer<T> find(long consumerId) {
-        for (ConsumerSet<T> s : sets.values()) {
-            BaseConsumer<T> c = s.find(consumerId);
-            if (c != null) {
-                return c;
-            }
-        }
-        return null;
+  public boolean hasConsumer(String name, long consumerId) {
+    ConsumerSet<T> s = sets.get(name);
+    return s != null && s.find(consumerId) != null;
+  }
+
+  public boolean hasConsumerAll(long consumerId) {
+    return find(consumerId) != null;
+  }
+
+  public Optional<ConsumerStats> getConsumerStats(long consumerId) {
+    BaseConsumer<T> c = find(consumerId);
+    return c == null ? Optional.empty() : Optional.of(c.stats());
+  }
+
+  // ---- aggregates --------------------------------------------------------------------------------------------
+
+  public int getBackpressure(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    return s == null ? 0 : s.maxBackpressure();
+  }
+
+  public int getBackpressureAll() {
+    int max = 0;
+    for (ConsumerSet<T> s : sets.values()) {
+      max = Math.max(max, s.maxBackpressure());
     }
+    return max;
+  }
 
-    public void killConsumer(long consumerId) {
-        BaseConsumer<T> c = find(consumerId);
-        if (c != null) {
-            c.kill();
-        }
+  public List<ConsumerStats> getConsumerStatsList(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    return s == null ? List.of() : s.stats();
+  }
+
+  public List<ConsumerStats> getConsumerStatsListAll() {
+    List<ConsumerStats> out = new ArrayList<>();
+    for (ConsumerSet<T> s : sets.values()) {
+      s.addStatsTo(out);
     }
+    return out;
+  }
 
-    /** That consumer delivers its backlog, then ends. */
-    public void closeConsumer(long consumerId) {
-        BaseConsumer<T> c = find(consumerId);
-        if (c != null) {
-            c.writeOnly(BaseConsumer.CLOSE);
-        }
+  public int getConsumerCount(String name) {
+    ConsumerSet<T> s = sets.get(name);
+    return s == null ? 0 : s.count();
+  }
+
+  public int getConsumerCountAll() {
+    int sum = 0;
+    for (ConsumerSet<T> s : sets.values()) {
+      sum += s.count();
     }
-
-    /** Only that consumer receives the value. */
-    public void writeToConsumer(long consumerId, T value) {
-        BaseConsumer<T> c = find(consumerId);
-        if (c != null) {
-            c.writeOnly(BaseConsumer.mask(value));
-        }
-    }
-
-    public int getConsumerBackpressure(long consumerId) {
-        BaseConsumer<T> c = find(consumerId);
-        return c == null ? 0 : c.backpressure();
-    }
-
-    public boolean hasConsumer(String name, long consumerId) {
-        ConsumerSet<T> s = sets.get(name);
-        return s != null && s.find(consumerId) != null;
-    }
-
-    public boolean hasConsumerAll(long consumerId) {
-        return find(consumerId) != null;
-    }
-
-    public Optional<ConsumerStats> getConsumerStats(long consumerId) {
-        BaseConsumer<T> c = find(consumerId);
-        return c == null ? Optional.empty() : Optional.of(c.stats());
-    }
-
-    // ---- aggregates --------------------------------------------------------------------------------------------
-
-    public int getBackpressure(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        return s == null ? 0 : s.maxBackpressure();
-    }
-
-    public int getBackpressureAll() {
-        int max = 0;
-        for (ConsumerSet<T> s : sets.values()) {
-            max = Math.max(max, s.maxBackpressure());
-        }
-        return max;
-    }
-
-    public List<ConsumerStats> getConsumerStatsList(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        return s == null ? List.of() : s.stats();
-    }
-
-    public List<ConsumerStats> getConsumerStatsListAll() {
-        List<ConsumerStats> out = new ArrayList<>();
-        for (ConsumerSet<T> s : sets.values()) {
-            s.addStatsTo(out);
-        }
-        return out;
-    }
-
-    public int getConsumerCount(String name) {
-        ConsumerSet<T> s = sets.get(name);
-        return s == null ? 0 : s.count();
-    }
-
-    public int getConsumerCountAll() {
-        int sum = 0;
-        for (ConsumerSet<T> s : sets.values()) {
-            sum += s.count();
-        }
-        return sum;
-    }
+    return sum;
+  }
 }
