@@ -18,6 +18,7 @@ import java.util.logging.Logger;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
 import jakarta.enterprise.inject.spi.CDI;
 
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -31,9 +32,13 @@ import io.agserver.event.AGErrorEvent;
 import io.agserver.event.AGHandshakeEvent;
 import io.agserver.event.AGReadyEvent;
 import io.agserver.event.AGWarningEvent;
-import io.agserver.internal.AGScheduler;
-import io.agserver.internal.IdGenerator;
-import io.agserver.internal.ManagedThreads;
+import io.agserver.core.AGScheduler;
+import io.agserver.core.Connection;
+import io.agserver.core.Connections;
+import io.agserver.core.MiddlewareLines;
+import io.agserver.core.ServerContext;
+import io.agserver.core.IdGenerator;
+import io.agserver.core.ManagedThreads;
 import io.agserver.protocol.AGCodec;
 import io.agserver.protocol.JsonCodec;
 import io.agserver.pubsub.AGExchange;
@@ -69,7 +74,19 @@ public class AGServer extends AsyncStreamEmitter {
   public static final String MIDDLEWARE_INBOUND = MiddlewareLines.INBOUND;
   public static final String MIDDLEWARE_OUTBOUND = MiddlewareLines.OUTBOUND;
 
-  private final MiddlewareLines middleware = new MiddlewareLines(this);
+  private final ServerSide context = new ServerSide();
+  private final MiddlewareLines middleware = new MiddlewareLines(context, new MiddlewareLines.Decisions() {
+    @Override
+    public CompletableFuture<Object> of(AGAction action) {
+      return action.decision();
+    }
+
+    @Override
+    public Throwable blockedWith(Throwable failure) {
+      Throwable blocked = io.agserver.core.Failures.unwrap(failure);
+      return blocked instanceof AGAction.Blocked b ? b.error : blocked;
+    }
+  });
   private BrokerEngine broker;
   private AGExchange exchange;
   private volatile AuthEngine authEngine;
@@ -291,10 +308,6 @@ public class AGServer extends AsyncStreamEmitter {
     return middleware.hasFunction(type);
   }
 
-  MiddlewareLines middleware() {
-    return middleware;
-  }
-
   /**
    * Installs the chain of CDI middleware beans of each line, ordered by priority: done by the
    * container at startup, and usable by tests and embedders.
@@ -311,11 +324,8 @@ public class AGServer extends AsyncStreamEmitter {
         beans.stream().filter(io.agserver.middleware.OutboundMiddleware.class::isInstance).toList(), priority);
   }
 
-  /**
-   * Runs HANDSHAKE_WS for an upgrade request: completes when allowed, fails with the error to
-   * refuse it with (401).
-   */
-  public CompletionStage<Object> verifyHandshake(AGUpgradeRequest request) {
+  /** HANDSHAKE_WS for an upgrade request (see {@link Connections#verifyHandshake}). */
+  private CompletionStage<Object> verifyHandshake(AGUpgradeRequest request) {
     if (!middleware.has(MIDDLEWARE_HANDSHAKE)) {
       return CompletableFuture.completedFuture(null);
     }
@@ -361,26 +371,20 @@ public class AGServer extends AsyncStreamEmitter {
     return ids.generateId();
   }
 
-  AGScheduler scheduler() {
-    return scheduler;
-  }
-
-  String pingMessage() {
-    return pingMessage;
-  }
-
-  String pongMessage() {
-    return pongMessage;
+  /**
+   * Where the transport hands over its connections: a CDI bean of the application (the Jakarta
+   * WebSocket endpoint takes it from there), and for embedders and tests this method.
+   */
+  @Produces
+  Connections connections() {
+    return context;
   }
 
   // ---- sockets ----
 
-  /**
-   * A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. Once the
-   * server is closed the connection is closed at once (1001) and the socket returned is closed.
-   */
-  public AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
-    AGServerSocket socket = new AGServerSocket(generateId(), this, transport, request);
+  /** See {@link Connections#accept}; the socket itself for tests in this package. */
+  AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
+    AGServerSocket socket = new AGServerSocket(generateId(), this, context, transport, request);
     if (closed) {
       socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
       return socket;
@@ -452,4 +456,49 @@ public class AGServer extends AsyncStreamEmitter {
   public void emitWarning(Throwable warning) {
     emit("warning", new AGWarningEvent(warning));
   }
+
+  /** The server as its sockets' machinery and its transport see it. */
+  private final class ServerSide implements ServerContext, Connections {
+
+    @Override
+    public AGServer server() {
+      return AGServer.this;
+    }
+
+    @Override
+    public void emit(String name, Object event) {
+      AGServer.this.emit(name, event);
+    }
+
+    @Override
+    public MiddlewareLines middleware() {
+      return middleware;
+    }
+
+    @Override
+    public AGScheduler scheduler() {
+      return scheduler;
+    }
+
+    @Override
+    public String pingMessage() {
+      return pingMessage;
+    }
+
+    @Override
+    public String pongMessage() {
+      return pongMessage;
+    }
+
+    @Override
+    public CompletionStage<Object> verifyHandshake(AGUpgradeRequest request) {
+      return AGServer.this.verifyHandshake(request);
+    }
+
+    @Override
+    public Connection accept(AGTransport transport, AGUpgradeRequest request) {
+      return AGServer.this.accept(transport, request).connection();
+    }
+  }
 }
+

@@ -16,8 +16,17 @@ import io.agserver.event.AGConnectionAbortEvent;
 import io.agserver.event.AGConnectionEvent;
 import io.agserver.event.AGDisconnectionEvent;
 import io.agserver.event.AGSocketEvent;
-import io.agserver.internal.OutboundQueue;
-import io.agserver.internal.SerialRunner;
+import io.agserver.core.Connection;
+import io.agserver.core.InboundProcessor;
+import io.agserver.core.MiddlewareLines;
+import io.agserver.core.OutboundQueue;
+import io.agserver.core.PendingInvokes;
+import io.agserver.core.SerialRunner;
+import io.agserver.core.ServerContext;
+import io.agserver.core.SocketAuth;
+import io.agserver.core.SocketBatcher;
+import io.agserver.core.SocketContext;
+import io.agserver.core.SocketSubscriptions;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.protocol.JsonCodec;
@@ -33,6 +42,10 @@ import io.agserver.transport.AGTransport;
  * streams, and what the server sends to it. Inbound messages are handled one at a time in the
  * order they arrived ({@link InboundProcessor}); outbound frames leave one at a time
  * ({@link OutboundQueue}); any thread may call the public methods.
+ *
+ * <p>The socket's machinery lives in {@code io.agserver.core} and sees the socket through a
+ * {@link SocketContext}; its transport drives it through a {@link Connection}. Both are views
+ * the socket hands out, so that this class's public methods are the application's API only.
  */
 public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
@@ -44,6 +57,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   private final String id;
   private final AGServer server;
+  private final ServerContext serverContext;
+  private final Context context = new Context();
   private final AGTransport transport;
   private final AGUpgradeRequest request;
   private final OutboundQueue outbound;
@@ -58,7 +73,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   private final Object stateLock = new Object();
   private volatile String state = CONNECTING;
-  final SocketAuth auth = new SocketAuth(this);
+  private final SocketAuth auth;
 
   private volatile long inboundReceived;
   private volatile long inboundProcessed;
@@ -73,20 +88,23 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   volatile long nextPingAt;
   final long handshakeDeadline;
 
-  AGServerSocket(String id, AGServer server, AGTransport transport, AGUpgradeRequest request) {
+  AGServerSocket(String id, AGServer server, ServerContext serverContext, AGTransport transport,
+      AGUpgradeRequest request) {
     this.id = id;
     this.server = server;
+    this.serverContext = serverContext;
     this.transport = transport;
     this.request = request;
     AGServerOptions options = server.options();
     this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit(),
         options.outboundCoalescing() && server.codec() instanceof JsonCodec);
     this.inbound = new SerialRunner(this::emitError);
-    this.processor = new InboundProcessor(this, server);
+    this.auth = new SocketAuth(context);
+    this.processor = new InboundProcessor(context);
     this.invokes = new PendingInvokes();
-    this.batcher = new SocketBatcher(this, server.scheduler(), options.batchInterval());
-    this.subscriptions = new SocketSubscriptions(this, server);
-    long now = server.scheduler().now();
+    this.batcher = new SocketBatcher(context, serverContext.scheduler(), options.batchInterval());
+    this.subscriptions = new SocketSubscriptions(context);
+    long now = serverContext.scheduler().now();
     this.lastPongResetAt = now;
     this.nextPingAt = now + options.pingInterval();
     this.handshakeDeadline = now + options.handshakeTimeout();
@@ -169,7 +187,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   /** setAuthToken's signing failure: close with {@code code}; {@code reason} is for the server's events. */
-  void closeForAuthFailure(int code, String reason) {
+  private void closeForAuthFailure(int code, String reason) {
     if (state != CLOSED) {
       destroy(code, reason);
       outbound.close(code, null);
@@ -182,17 +200,27 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   // ---- inbound ----
 
+  /** The socket as its machinery sees it (and tests in this package). */
+  SocketContext context() {
+    return context;
+  }
+
+  /** The socket as its transport drives it. */
+  Connection connection() {
+    return context;
+  }
+
   /**
    * A text or binary frame arrived (called by the transport, one frame at a time). When more than
    * {@code inboundBufferLimit} messages already wait behind a handler or middleware that holds the
    * socket, the client is not waiting for answers: it is closed with 1008.
    */
-  public void receive(Object message) {
+  void receive(Object message) {
     if (state == CLOSED) {
       return;
     }
-    long now = server.scheduler().now();
-    boolean isPong = server.pongMessage().equals(message);
+    long now = serverContext.scheduler().now();
+    boolean isPong = serverContext.pongMessage().equals(message);
     if (isPong || now - lastPongResetAt > server.options().pingTimeout() / 4) {
       lastPongResetAt = now;
     }
@@ -212,32 +240,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     outbound.closeNow(CloseCodes.POLICY_VIOLATION, reason);
   }
 
-  void inboundProcessed() {
-    inboundProcessed++;
-  }
-
-  /** The connection closed (called by the transport). */
-  public void transportClosed(int code, String reason) {
-    destroy(code, reason);
-  }
-
-  /** The connection failed (called by the transport). */
-  public void transportError(Throwable error) {
-    emitError(error);
-  }
 
   // ---- events ----
-
-  /** Emits a socket event to its listener stream, if anyone listens. */
-  void emit(String name, AGSocketEvent event) {
-    super.emit(name, event);
-  }
-
-  // Redeclared so that the socket's collaborators in this package may ask.
-  @Override
-  protected boolean listens(String name) {
-    return super.listens(name);
-  }
 
   /** Emits {@code error} on the socket and as a warning on the server. */
   public void emitError(Throwable error) {
@@ -290,7 +294,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       return CompletableFuture.failedFuture(error);
     }
     CompletableFuture<Object> result = new CompletableFuture<>();
-    long cid = invokes.register(event, server.scheduler().now() + ackTimeout, result);
+    long cid = invokes.register(event, serverContext.scheduler().now() + ackTimeout, result);
     sendInOrder(eventPacket(event, data, withData, cid));
     return result;
   }
@@ -305,11 +309,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       packet.put("data", data);
     }
     return packet;
-  }
-
-  /** A response from the client to one of our invokes. */
-  void handleResponse(Object rid, Object error, Object data) {
-    invokes.complete(rid, error, data);
   }
 
   /** Sends raw data, as the client's {@code raw} event sees it. */
@@ -381,7 +380,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     outbound.offerPacket(encoded);
   }
 
-  String serialize(Object packet) {
+  private String serialize(Object packet) {
     try {
       return server.codec().encode(packet);
     } catch (RuntimeException e) {
@@ -392,7 +391,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   void sendPing() {
     if (state != CLOSED) {
-      outbound.offer(server.pingMessage());
+      outbound.offer(serverContext.pingMessage());
     }
   }
 
@@ -426,7 +425,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     return batcher.isBatching();
   }
 
-  void startBatchOnHandshake() {
+  private void startBatchOnHandshake() {
     if (server.options().batchOnHandshake()) {
       batcher.startTemporarily(server.options().batchOnHandshakeDuration());
     }
@@ -457,7 +456,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
    * The move between the server's maps is made under the state lock: a close that follows sees
    * the socket among the clients and removes it; one that came first leaves it pending-removed.
    */
-  boolean open() {
+  private boolean open() {
     synchronized (stateLock) {
       if (state != CONNECTING) {
         return false;
@@ -477,13 +476,13 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     outbound.closeNow(code, reason);
   }
 
-  void emitConnect(Map<String, Object> status, AGError authError) {
+  private void emitConnect(Map<String, Object> status, AGError authError) {
     boolean isAuthenticated = Boolean.TRUE.equals(status.get("isAuthenticated"));
     long pingTimeout = server.options().pingTimeout();
     if (listens("connect")) {
       emit("connect", new AGSocketEvent.Connect(id, pingTimeout, isAuthenticated, authError));
     }
-    server.emit("connection", new AGConnectionEvent(this, id, pingTimeout, isAuthenticated, authError));
+    serverContext.emit("connection", new AGConnectionEvent(this, id, pingTimeout, isAuthenticated, authError));
   }
 
   /** Every close goes through here once: events, bookkeeping, stream cleanup. */
@@ -504,14 +503,14 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     if (prevState == CONNECTING) {
       invokes.abortAll("connectAbort", code, reason);
       emit("connectAbort", new AGSocketEvent.ConnectAbort(code, reason));
-      server.emit("connectionAbort", new AGConnectionAbortEvent(this, code, reason));
+      serverContext.emit("connectionAbort", new AGConnectionAbortEvent(this, code, reason));
     } else {
       invokes.abortAll("disconnect", code, reason);
       emit("disconnect", new AGSocketEvent.Disconnect(code, reason));
-      server.emit("disconnection", new AGDisconnectionEvent(this, code, reason));
+      serverContext.emit("disconnection", new AGDisconnectionEvent(this, code, reason));
     }
     emit("close", new AGSocketEvent.Close(code, reason));
-    server.emit("closure", new AGClosureEvent(this, code, reason));
+    serverContext.emit("closure", new AGClosureEvent(this, code, reason));
     server.socketClosed(this);
 
     if (!CloseCodes.isIgnored(code)) {
@@ -558,19 +557,19 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       return;
     }
     if (invokes.anyDue(now) && expiryQueued.compareAndSet(false, true)) {
-      server.scheduler().execute(() -> {
+      serverContext.scheduler().execute(() -> {
         expiryQueued.set(false);
         invokes.expire(now);
       });
     }
     if (auth.activeExpiryDue(now)) {
-      server.scheduler().execute(() -> inbound.submit(auth::expireNow));
+      serverContext.scheduler().execute(() -> inbound.submit(auth::expireNow));
     }
   }
 
   private void closeLater(int code) {
     if (closeQueued.compareAndSet(false, true)) {
-      server.scheduler().execute(() -> disconnect(code, null));
+      serverContext.scheduler().execute(() -> disconnect(code, null));
     }
   }
 
@@ -610,13 +609,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     outboundActions = lines.openStream(MiddlewareLines.OUTBOUND);
   }
 
-  /** Whether anything sits on the middleware line. */
-  boolean hasMiddleware(String line) {
-    return server.middleware().has(line);
+  private boolean hasMiddleware(String line) {
+    return serverContext.middleware().has(line);
   }
 
-  /** Runs the action through a line: the data to use, or the client's error. */
-  CompletableFuture<Object> middleware(String line, AGAction action) {
+  private CompletableFuture<Object> middleware(String line, AGAction action) {
     AGStream<AGAction> stream = switch (line) {
       case MiddlewareLines.HANDSHAKE -> handshakeActions;
       case MiddlewareLines.INBOUND_RAW -> inboundRawActions;
@@ -624,7 +621,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       default -> outboundActions;
     };
     // HANDSHAKE_SC reports blocks as server warnings, as the original (it passes no socket).
-    return server.middleware().process(line, action, stream, MiddlewareLines.HANDSHAKE.equals(line) ? null : this);
+    return serverContext.middleware().process(line, action, stream, MiddlewareLines.HANDSHAKE.equals(line) ? null : context);
   }
 
   private void closeMiddlewareStreams(boolean kill) {
@@ -649,10 +646,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   public boolean isSubscribed(String channel) {
     return subscriptions.contains(channel);
-  }
-
-  SocketSubscriptions subscriptionState() {
-    return subscriptions;
   }
 
   /** A publish on a subscribed channel, from the broker: the shared frame goes out as it is. */
@@ -693,7 +686,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
     outboundOrder.submit(() -> {
       sendObject(packet);
-      return InboundProcessor.DONE;
+      return null;
     });
   }
 
@@ -744,10 +737,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   /** The stream of data the client transmits to {@code receiverName}. */
   public AGStream<Object> receiver(String receiverName) {
     return receivers.stream(receiverName);
-  }
-
-  void writeReceiver(String receiverName, Object data) {
-    receivers.write(receiverName, data);
   }
 
   public void closeReceiver(String receiverName) {
@@ -807,10 +796,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   /** The stream of RPCs the client invokes on {@code procedureName}. */
   public AGStream<AGRequest> procedure(String procedureName) {
     return procedures.stream(procedureName);
-  }
-
-  void writeProcedure(String procedureName, AGRequest request) {
-    procedures.write(procedureName, request);
   }
 
   public void closeProcedure(String procedureName) {
@@ -885,4 +870,116 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   public String toString() {
     return "AGServerSocket[" + id + ", " + state + "]";
   }
+
+  /** The socket as its machinery and its transport see it. */
+  private final class Context implements SocketContext, Connection {
+
+    @Override
+    public AGServerSocket socket() {
+      return AGServerSocket.this;
+    }
+
+    @Override
+    public ServerContext server() {
+      return serverContext;
+    }
+
+    @Override
+    public void emit(String name, AGSocketEvent event) {
+      AGServerSocket.this.emit(name, event);
+    }
+
+    @Override
+    public boolean listens(String name) {
+      return AGServerSocket.this.listens(name);
+    }
+
+    @Override
+    public void closeForAuthFailure(int code, String reason) {
+      AGServerSocket.this.closeForAuthFailure(code, reason);
+    }
+
+    @Override
+    public boolean hasMiddleware(String line) {
+      return AGServerSocket.this.hasMiddleware(line);
+    }
+
+    @Override
+    public CompletableFuture<Object> middleware(String line, AGAction action) {
+      return AGServerSocket.this.middleware(line, action);
+    }
+
+    @Override
+    public void inboundProcessed() {
+      inboundProcessed++;
+    }
+
+    @Override
+    public void handleResponse(Object rid, Object error, Object data) {
+      invokes.complete(rid, error, data);
+    }
+
+    @Override
+    public void writeReceiver(String receiverName, Object data) {
+      receivers.write(receiverName, data);
+    }
+
+    @Override
+    public void writeProcedure(String procedureName, AGRequest request) {
+      procedures.write(procedureName, request);
+    }
+
+    @Override
+    public AGRequest request(Object cid, String procedure, Object data, boolean hasData) {
+      return new AGRequest(AGServerSocket.this, cid, procedure, data, hasData);
+    }
+
+    @Override
+    public boolean open() {
+      return AGServerSocket.this.open();
+    }
+
+    @Override
+    public void startBatchOnHandshake() {
+      AGServerSocket.this.startBatchOnHandshake();
+    }
+
+    @Override
+    public void emitConnect(Map<String, Object> status, AGError authError) {
+      AGServerSocket.this.emitConnect(status, authError);
+    }
+
+    @Override
+    public SocketAuth auth() {
+      return auth;
+    }
+
+    @Override
+    public SocketSubscriptions subscriptions() {
+      return subscriptions;
+    }
+
+    @Override
+    public String serialize(Object packet) {
+      return AGServerSocket.this.serialize(packet);
+    }
+
+    // ---- Connection ----
+
+    @Override
+    public void receive(Object message) {
+      AGServerSocket.this.receive(message);
+    }
+
+    @Override
+    public void closed(int code, String reason) {
+      destroy(code, reason);
+    }
+
+    @Override
+    public void failed(Throwable error) {
+      emitError(error);
+    }
+  }
 }
+

@@ -333,7 +333,7 @@ class AGServerSocketTest {
     FakeTransport transport = new FakeTransport();
     AGServerSocket socket = handshaken(transport);
     CompletableFuture<Object> result = socket.invoke("slow", 1).toCompletableFuture();
-    socket.transportClosed(1006, "");
+    socket.connection().closed(1006, "");
     ExecutionException error = assertThrows(ExecutionException.class, () -> result.get(1, TimeUnit.SECONDS));
     AGError cause = (AGError) error.getCause();
     assertEquals("BadConnectionError", cause.name());

@@ -209,9 +209,9 @@ class MiddlewareTest {
     AGUpgradeRequest ok = new AGUpgradeRequest(URI.create("ws://h/"), Map.of(), Map.of(), null, null, false);
     AGUpgradeRequest refused = new AGUpgradeRequest(URI.create("ws://h/?reject=1"), Map.of(),
         Map.of("reject", List.of("1")), null, null, false);
-    server.verifyHandshake(ok).toCompletableFuture().get(1, TimeUnit.SECONDS);
+    server.connections().verifyHandshake(ok).toCompletableFuture().get(1, TimeUnit.SECONDS);
     var failure = assertThrows(java.util.concurrent.ExecutionException.class,
-        () -> server.verifyHandshake(refused).toCompletableFuture().get(1, TimeUnit.SECONDS));
+        () -> server.connections().verifyHandshake(refused).toCompletableFuture().get(1, TimeUnit.SECONDS));
     assertEquals("SilentMiddlewareBlockedError", ((AGError) failure.getCause()).name());
   }
 

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.agserver.config.AGServerOptions;
+import io.agserver.core.PendingInvokes;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGCodec;
 import io.agserver.protocol.AGError;
@@ -100,7 +101,7 @@ class SocketRacesTest {
     HeldOpenServer held = new HeldOpenServer(TestServers.options(Map.of()));
     try {
       AGServerSocket socket = held.accept(new FakeTransport(), TestServers.request());
-      Thread opener = new Thread(socket::open, "open");
+      Thread opener = new Thread(() -> socket.context().open(), "open");
       opener.start();
       await(held.entered);
       Thread closer = runUntilDoneOrBlocked(() -> socket.destroy(CloseCodes.ABNORMAL, null));

@@ -7,6 +7,8 @@ import java.util.Optional;
 import io.agserver.AGServer;
 import io.agserver.AGServerSocket;
 import io.agserver.AGUpgradeRequest;
+import io.agserver.BenchAccess;
+import io.agserver.core.Connection;
 import io.agserver.config.AGServerOptions;
 
 /** Servers and connected sockets without a container, as the socket-level tests build them. */
@@ -31,19 +33,20 @@ final class BenchServers {
     return new AGServer(options, null, null, null);
   }
 
-  /** A socket that completed its handshake (state open) on {@code transport}. */
-  static AGServerSocket connect(AGServer server, BenchTransport transport) {
-    AGServerSocket socket = server.accept(transport, new AGUpgradeRequest(
+  /** A socket that completed its handshake (state open) on {@code transport}, as its transport drives it. */
+  static Connection connect(AGServer server, BenchTransport transport) {
+    Connection connection = BenchAccess.connections(server).accept(transport, new AGUpgradeRequest(
         URI.create("ws://localhost/socketcluster/"), Map.of(), Map.of(), "127.0.0.1", 5555, false));
-    socket.receive("{\"event\":\"#handshake\",\"cid\":1}");
-    check(AGServerSocket.OPEN.equals(socket.state()),
+    connection.receive("{\"event\":\"#handshake\",\"cid\":1}");
+    check(AGServerSocket.OPEN.equals(connection.socket().state()),
         "the handshake did not open the socket: " + transport.lastText);
-    return socket;
+    return connection;
   }
 
   /** Subscribes the socket to {@code channel} as its client would, and checks the acknowledgement. */
-  static void subscribe(AGServerSocket socket, BenchTransport transport, String channel) {
-    socket.receive("{\"event\":\"#subscribe\",\"cid\":2,\"data\":{\"channel\":\"" + channel + "\"}}");
+  static void subscribe(Connection connection, BenchTransport transport, String channel) {
+    AGServerSocket socket = connection.socket();
+    connection.receive("{\"event\":\"#subscribe\",\"cid\":2,\"data\":{\"channel\":\"" + channel + "\"}}");
     check("{\"rid\":2}".equals(transport.lastText) && socket.isSubscribed(channel),
         "the subscription was not acknowledged: " + transport.lastText);
   }

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import io.agserver.AGServer;
-import io.agserver.AGServerSocket;
+import io.agserver.core.Connection;
 import io.agserver.protocol.JsonCodec;
 
 /**
@@ -37,7 +37,7 @@ public class PublishBenchmark {
 
   private AGServer server;
   private final List<BenchTransport> transports = new ArrayList<>();
-  private AGServerSocket publisher;
+  private Connection publisher;
   private BenchTransport publisherTransport;
   private Object data;
   private String channel = BenchServers.CHANNEL;
@@ -49,7 +49,7 @@ public class PublishBenchmark {
     server = BenchServers.server();
     for (int i = 0; i < subscribers; i++) {
       BenchTransport transport = new BenchTransport();
-      AGServerSocket socket = BenchServers.connect(server, transport);
+      Connection socket = BenchServers.connect(server, transport);
       BenchServers.subscribe(socket, transport, BenchServers.CHANNEL);
       transports.add(transport);
     }

@@ -13,7 +13,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 import io.agserver.AGServer;
-import io.agserver.AGServerSocket;
+import io.agserver.core.Connection;
 
 /**
  * One RPC on one socket: the raw invoke text frame as the endpoint hands it to the socket,
@@ -28,7 +28,7 @@ public class RpcBenchmark {
   static final String RESPONSE = "{\"rid\":123,\"data\":" + BenchServers.DATA + "}";
 
   private AGServer server;
-  private AGServerSocket socket;
+  private Connection socket;
   private BenchTransport transport;
   private long framesBefore;
   private String frame = CodecBenchmark.RPC_REQUEST;
@@ -40,7 +40,7 @@ public class RpcBenchmark {
     server = BenchServers.server();
     transport = new BenchTransport();
     socket = BenchServers.connect(server, transport);
-    socket.procedure("echo").consume(request -> {
+    socket.socket().procedure("echo").consume(request -> {
       answered++;
       request.end(request.data());
     });

@@ -14,6 +14,7 @@ import jakarta.websocket.server.ServerContainer;
 import jakarta.websocket.server.ServerEndpointConfig;
 
 import io.agserver.AGServer;
+import io.agserver.core.Connections;
 
 /**
  * Starts the server with the application and registers its WebSocket endpoint at the configured
@@ -25,9 +26,10 @@ public final class AGBootstrap implements ServletContextListener {
   @Override
   public void contextInitialized(ServletContextEvent event) {
     ServletContext context = event.getServletContext();
-    AGServer server = CDI.current().select(AGServer.class).get();
+    Connections connections = CDI.current().select(Connections.class).get();
+    AGServer server = connections.server();
     String path = server.path();
-    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter(server));
+    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter(connections));
     if (filter != null) {
       filter.setAsyncSupported(true);
       filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, path, stripSlash(path));
@@ -37,7 +39,7 @@ public final class AGBootstrap implements ServletContextListener {
       throw new IllegalStateException("No Jakarta WebSocket container: enable the websocket feature");
     }
     ServerEndpointConfig config = ServerEndpointConfig.Builder.create(AGEndpoint.class, path)
-        .configurator(new AGEndpointConfigurator(server))
+        .configurator(new AGEndpointConfigurator(connections))
         .build();
     try {
       container.addEndpoint(config);

@@ -8,9 +8,9 @@ import jakarta.websocket.EndpointConfig;
 import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 
-import io.agserver.AGServer;
-import io.agserver.AGServerSocket;
 import io.agserver.AGUpgradeRequest;
+import io.agserver.core.Connection;
+import io.agserver.core.Connections;
 
 /**
  * The Jakarta WebSocket adapter: one instance per connection, handing frames, closes and errors
@@ -20,18 +20,18 @@ public final class AGEndpoint extends Endpoint {
 
   static final String REQUEST_PROPERTY = "io.agserver.upgradeRequest";
 
-  private final AGServer server;
+  private final Connections connections;
   private final Senders senders;
-  private volatile AGServerSocket socket;
+  private volatile Connection socket;
 
-  AGEndpoint(AGServer server, Senders senders) {
-    this.server = server;
+  AGEndpoint(Connections connections, Senders senders) {
+    this.connections = connections;
     this.senders = senders;
   }
 
   @Override
   public void onOpen(Session session, EndpointConfig config) {
-    long maxPayload = server.options().maxPayload();
+    long maxPayload = connections.server().options().maxPayload();
     // The container refuses larger frames itself (1009 with its own reason); MessageAssembler
     // enforces maxPayload on whole messages below that.
     int limit = MessageAssembler.containerLimit(maxPayload);
@@ -42,7 +42,7 @@ public final class AGEndpoint extends Endpoint {
     if (request == null) {
       request = UpgradeRequests.fromSession(session);
     }
-    AGServerSocket created = server.accept(new JakartaTransport(session, senders), request);
+    Connection created = connections.accept(new JakartaTransport(session, senders), request);
     socket = created;
     // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
     MessageAssembler assembler = new MessageAssembler(created, maxPayload);
@@ -52,17 +52,17 @@ public final class AGEndpoint extends Endpoint {
 
   @Override
   public void onClose(Session session, CloseReason closeReason) {
-    AGServerSocket current = socket;
+    Connection current = socket;
     if (current != null) {
-      current.transportClosed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());
+      current.closed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());
     }
   }
 
   @Override
   public void onError(Session session, Throwable error) {
-    AGServerSocket current = socket;
+    Connection current = socket;
     if (current != null) {
-      current.transportError(error);
+      current.failed(error);
     }
   }
 }

@@ -4,18 +4,18 @@ import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
 
-import io.agserver.AGServer;
+import io.agserver.core.Connections;
 
 /** Creates one {@link AGEndpoint} per connection and records its upgrade request. */
 final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
 
-  private final AGServer server;
+  private final Connections connections;
   /** The threads writing to this server's sessions; they end when idle, after an undeploy too. */
   private final Senders senders;
 
-  AGEndpointConfigurator(AGServer server) {
-    this.server = server;
-    this.senders = new Senders(server.options().senderThreads());
+  AGEndpointConfigurator(Connections connections) {
+    this.connections = connections;
+    this.senders = new Senders(connections.server().options().senderThreads());
   }
 
   @Override
@@ -28,6 +28,6 @@ final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
   @Override
   @SuppressWarnings("unchecked")
   public <T> T getEndpointInstance(Class<T> endpointClass) {
-    return (T) new AGEndpoint(server, senders);
+    return (T) new AGEndpoint(connections, senders);
   }
 }

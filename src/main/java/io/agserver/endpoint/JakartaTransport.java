@@ -19,7 +19,7 @@ import io.agserver.transport.AGTransport;
 /**
  * An {@link AGTransport} over a Jakarta WebSocket session: frames are written with the blocking
  * remote on the {@link Senders} threads (why not the asynchronous remote: see there). One write
- * is in flight per session, as {@link io.agserver.internal.OutboundQueue} guarantees.
+ * is in flight per session, as {@link io.agserver.core.OutboundQueue} guarantees.
  */
 final class JakartaTransport implements AGTransport {
 

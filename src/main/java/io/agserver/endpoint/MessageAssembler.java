@@ -3,7 +3,7 @@ package io.agserver.endpoint;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
-import io.agserver.AGServerSocket;
+import io.agserver.core.Connection;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 
@@ -31,7 +31,7 @@ import io.agserver.protocol.CloseCodes;
  */
 final class MessageAssembler {
 
-  private final AGServerSocket socket;
+  private final Connection socket;
   private final long maxPayload;
 
   private StringBuilder text;
@@ -40,7 +40,7 @@ final class MessageAssembler {
   private long size;
   private boolean tooBig;
 
-  MessageAssembler(AGServerSocket socket, long maxPayload) {
+  MessageAssembler(Connection socket, long maxPayload) {
     this.socket = socket;
     this.maxPayload = maxPayload;
   }
@@ -114,8 +114,8 @@ final class MessageAssembler {
     tooBig = true;
     text = null;
     binary = null;
-    socket.transportError(new AGError("RangeError", "Max payload size exceeded"));
-    socket.disconnect(CloseCodes.MESSAGE_TOO_BIG, null);
+    socket.failed(new AGError("RangeError", "Max payload size exceeded"));
+    socket.socket().disconnect(CloseCodes.MESSAGE_TOO_BIG, null);
   }
 
   /**

@@ -20,6 +20,7 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import io.agserver.AGServer;
 import io.agserver.AGUpgradeRequest;
+import io.agserver.core.Connections;
 import io.agserver.protocol.AGError;
 
 /**
@@ -34,11 +35,13 @@ public final class UpgradeRequestFilter implements Filter {
 
   private static final ThreadLocal<Peer> CURRENT = new ThreadLocal<>();
 
+  private final Connections connections;
   private final AGServer server;
   private final OriginPolicy origins;
 
-  public UpgradeRequestFilter(AGServer server) {
-    this.server = server;
+  public UpgradeRequestFilter(Connections connections) {
+    this.connections = connections;
+    this.server = connections.server();
     this.origins = new OriginPolicy(server.options().origins());
   }
 
@@ -76,7 +79,7 @@ public final class UpgradeRequestFilter implements Filter {
     try {
       // The servlet API cannot finish an upgrade asynchronously: a middleware that decides later
       // holds this request's thread, at most for the handshake timeout.
-      server.verifyHandshake(upgrade).toCompletableFuture()
+      connections.verifyHandshake(upgrade).toCompletableFuture()
           .get(server.options().handshakeTimeout(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       refuse(response, HttpServletResponse.SC_UNAUTHORIZED, e.getCause());

@@ -188,7 +188,7 @@ abstract class BaseConsumer<T> implements AGConsumer<T> {
       CompletableFuture<?> future = (CompletableFuture<?>) stage;
       if (future.isDone()) {
         if (future.isCompletedExceptionally()) {
-          future.whenComplete((v, e) -> report(io.agserver.internal.Failures.unwrap(e)));
+          future.whenComplete((v, e) -> report(io.agserver.core.Failures.unwrap(e)));
         }
         return;
       }
@@ -196,7 +196,7 @@ abstract class BaseConsumer<T> implements AGConsumer<T> {
     paused = true;
     stage.whenComplete((v, e) -> {
       if (e != null) {
-        report(io.agserver.internal.Failures.unwrap(e));
+        report(io.agserver.core.Failures.unwrap(e));
       }
       paused = false;
       signal();

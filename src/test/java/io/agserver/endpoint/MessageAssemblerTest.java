@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import io.agserver.AGServer;
 import io.agserver.AGServerSocket;
 import io.agserver.AGUpgradeRequest;
+import io.agserver.TestAccess;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGError;
@@ -42,9 +43,9 @@ class MessageAssemblerTest {
     AGServerOptions options = AGServerOptions.from(key -> Optional.ofNullable(
         config.get(key.substring(AGServerOptions.PREFIX.length()))));
     server = new AGServer(options, null, events::add, null);
-    socket = server.accept(transport, new AGUpgradeRequest(URI.create("ws://localhost/socketcluster/"),
+    socket = TestAccess.accept(server, transport, new AGUpgradeRequest(URI.create("ws://localhost/socketcluster/"),
         Map.of(), Map.of(), "127.0.0.1", 5555, false));
-    assembler = new MessageAssembler(socket, maxPayload);
+    assembler = new MessageAssembler(TestAccess.connection(socket), maxPayload);
   }
 
   /** Completes the handshake and collects what reaches the socket's "p" receiver. */

@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.time.InstantSource;
 import java.util.concurrent.Executor;

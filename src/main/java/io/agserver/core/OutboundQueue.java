@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;

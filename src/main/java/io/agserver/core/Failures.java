@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;

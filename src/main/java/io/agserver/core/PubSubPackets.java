@@ -1,5 +1,8 @@
-package io.agserver;
+package io.agserver.core;
 
+import io.agserver.AGServerSocket;
+import io.agserver.AGAction;
+import io.agserver.AGRequest;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,12 +21,12 @@ final class PubSubPackets {
 
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
-  private final AGServerSocket socket;
-  private final AGServer server;
+  private final SocketContext socket;
+  private final ServerContext server;
 
-  PubSubPackets(AGServerSocket socket, AGServer server) {
+  PubSubPackets(SocketContext socket) {
     this.socket = socket;
-    this.server = server;
+    this.server = socket.server();
   }
 
   CompletionStage<Void> subscribe(Object cid, Object data, boolean hasData, AGError authTokenExpiredError) {
@@ -34,7 +37,7 @@ final class PubSubPackets {
     if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
       return subscribeAllowed(cid, map, channel, subscriptionData);
     }
-    AGAction action = AGAction.builder(AGAction.SUBSCRIBE).socket(socket).channel(channel)
+    AGAction action = AGAction.builder(AGAction.SUBSCRIBE).socket(socket.socket()).channel(channel)
         .data(subscriptionData).authTokenExpiredError(authTokenExpiredError).build();
     return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
@@ -62,7 +65,7 @@ final class PubSubPackets {
     }
     Map<String, Object> requestData = new LinkedHashMap<>(options);
     requestData.put("channel", channel);
-    AGRequest request = new AGRequest(socket, cid, "#subscribe", requestData, true);
+    AGRequest request = socket.request(cid, "#subscribe", requestData, true);
     if (!AGServerSocket.OPEN.equals(socket.state())) {
       AGError error = AGError.invalidAction(
           "Cannot subscribe socket to a channel before it has completed the handshake");
@@ -71,7 +74,7 @@ final class PubSubPackets {
       socket.writeProcedure("#subscribe", request);
       return DONE;
     }
-    return socket.subscriptionState().subscribe(channel, options).handle((ok, failure) -> {
+    return socket.subscriptions().subscribe(channel, options).handle((ok, failure) -> {
       if (failure != null) {
         AGError error = AGError.broker("Failed to subscribe socket to the " + channel + " channel - "
             + SocketSubscriptions.describe(failure));
@@ -89,7 +92,7 @@ final class PubSubPackets {
     if (!(data instanceof String channel)) {
       return invalid("Unsubscribe channel name was malformatted", cid, data, hasData, "#unsubscribe");
     }
-    return socket.subscriptionState().unsubscribe(channel).handle((ok, failure) -> {
+    return socket.subscriptions().unsubscribe(channel).handle((ok, failure) -> {
       AGError error = failure == null ? null : AGError.broker("Failed to unsubscribe socket from the "
           + channel + " channel - " + SocketSubscriptions.describe(failure));
       if (error != null) {
@@ -99,7 +102,7 @@ final class PubSubPackets {
         socket.writeReceiver("#unsubscribe", channel);
         return null;
       }
-      AGRequest request = new AGRequest(socket, cid, "#unsubscribe", channel, true);
+      AGRequest request = socket.request(cid, "#unsubscribe", channel, true);
       if (error != null) {
         request.error(error);
       } else {
@@ -121,7 +124,7 @@ final class PubSubPackets {
     if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
       return publishAllowed(cid, data, channel, published);
     }
-    AGAction action = AGAction.builder(AGAction.PUBLISH_IN).socket(socket).channel(channel)
+    AGAction action = AGAction.builder(AGAction.PUBLISH_IN).socket(socket.socket()).channel(channel)
         .data(published).authTokenExpiredError(authTokenExpiredError).build();
     return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
@@ -142,7 +145,7 @@ final class PubSubPackets {
   /** A blocked RPC gets the middleware's error; a blocked transmit is dropped. */
   private void answerBlocked(Object cid, String event, Object data, Throwable blocked) {
     if (cid != null) {
-      new AGRequest(socket, cid, event, data, true).error(io.agserver.internal.Failures.unwrap(blocked));
+      socket.request(cid, event, data, true).error(io.agserver.core.Failures.unwrap(blocked));
     }
   }
 
@@ -157,7 +160,7 @@ final class PubSubPackets {
         socket.writeReceiver("#publish", published);
         return null;
       }
-      AGRequest request = new AGRequest(socket, cid, "#publish", data, true);
+      AGRequest request = socket.request(cid, "#publish", data, true);
       if (error != null) {
         request.error(error);
       } else {
@@ -173,7 +176,7 @@ final class PubSubPackets {
     AGError error = AGError.invalidAction(message);
     socket.emitError(error);
     if (cid != null) {
-      new AGRequest(socket, cid, event, data, hasData).error(error);
+      socket.request(cid, event, data, hasData).error(error);
     }
     return DONE;
   }

@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;

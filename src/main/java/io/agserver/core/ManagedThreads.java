@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;

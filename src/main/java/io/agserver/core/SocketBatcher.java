@@ -1,11 +1,11 @@
-package io.agserver;
+package io.agserver.core;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.function.Supplier;
 
-import io.agserver.internal.AGScheduler;
+import io.agserver.core.AGScheduler;
 
 /**
  * A socket's batching: while a batch is open, packets are collected and leave as one JSON array
@@ -16,23 +16,23 @@ import io.agserver.internal.AGScheduler;
  * so a sender that sees no batch open (a volatile read, the whole cost when batching is off)
  * queues its frame after the batch, never before it.
  */
-final class SocketBatcher {
+public final class SocketBatcher {
 
-  private final AGServerSocket socket;
+  private final SocketContext socket;
   private final AGScheduler scheduler;
   private final long batchInterval;
   private volatile List<Object> buffer;
   private boolean batching;
   private ScheduledFuture<?> flusher;
 
-  SocketBatcher(AGServerSocket socket, AGScheduler scheduler, long batchInterval) {
+  public SocketBatcher(SocketContext socket, AGScheduler scheduler, long batchInterval) {
     this.socket = socket;
     this.scheduler = scheduler;
     this.batchInterval = batchInterval;
   }
 
   /** Adds the packet to the open batch; false when no batch is open. */
-  boolean buffer(Object packet) {
+  public boolean buffer(Object packet) {
     if (buffer == null) {
       return false;
     }
@@ -46,7 +46,7 @@ final class SocketBatcher {
   }
 
   /** Adds the packet {@code packet} makes to the open batch; false (and not made) when none is open. */
-  boolean bufferLazily(Supplier<Object> packet) {
+  public boolean bufferLazily(Supplier<Object> packet) {
     if (buffer == null) {
       return false;
     }
@@ -59,15 +59,15 @@ final class SocketBatcher {
     }
   }
 
-  boolean isBuffering() {
+  public boolean isBuffering() {
     return buffer != null;
   }
 
-  synchronized void startBatch() {
+  public synchronized void startBatch() {
     buffer = new ArrayList<>();
   }
 
-  void flushBatch() {
+  public void flushBatch() {
     flush(false);
   }
 
@@ -83,15 +83,15 @@ final class SocketBatcher {
     buffer = reopen ? new ArrayList<>() : null;
   }
 
-  synchronized void cancelBatch() {
+  public synchronized void cancelBatch() {
     buffer = null;
   }
 
-  synchronized boolean isBatching() {
+  public synchronized boolean isBatching() {
     return batching;
   }
 
-  void startBatching() {
+  public void startBatching() {
     synchronized (this) {
       batching = true;
     }
@@ -99,7 +99,7 @@ final class SocketBatcher {
   }
 
   /** Batching for a while after the handshake (batchOnHandshake). */
-  void startTemporarily(long durationMillis) {
+  public void startTemporarily(long durationMillis) {
     startInterval();
     scheduler.after(durationMillis, () -> {
       if (!isBatching()) {
@@ -108,14 +108,14 @@ final class SocketBatcher {
     });
   }
 
-  void stopBatching() {
+  public void stopBatching() {
     synchronized (this) {
       batching = false;
     }
     stopInterval();
   }
 
-  void cancelBatching() {
+  public void cancelBatching() {
     ScheduledFuture<?> running;
     synchronized (this) {
       batching = false;

@@ -1,5 +1,8 @@
-package io.agserver;
+package io.agserver.core;
 
+import io.agserver.AGServerSocket;
+import io.agserver.AGAction;
+import io.agserver.AGRequest;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import io.agserver.event.AGSocketEvent;
-import io.agserver.internal.Failures;
+import io.agserver.core.Failures;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.protocol.Errors;
@@ -20,27 +23,28 @@ import io.agserver.protocol.Undefined;
  * transmits and invokes to the socket's receiver and procedure streams, and raw messages.
  * Runs on the socket's serial inbound queue: one message at a time, in arrival order.
  */
-final class InboundProcessor {
+public final class InboundProcessor {
 
+  /** Completed, and never handed to application code: a step that finished at once. */
   static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
   private static final CompletableFuture<Object> DONE_NULL = CompletableFuture.completedFuture(null);
 
-  private final AGServerSocket socket;
-  private final AGServer server;
+  private final SocketContext socket;
+  private final ServerContext server;
   private final PubSubPackets pubSub;
 
-  InboundProcessor(AGServerSocket socket, AGServer server) {
+  public InboundProcessor(SocketContext socket) {
     this.socket = socket;
-    this.server = server;
-    this.pubSub = new PubSubPackets(socket, server);
+    this.server = socket.server();
+    this.pubSub = new PubSubPackets(socket);
   }
 
-  CompletionStage<Void> process(Object message, boolean isPong) {
+  public CompletionStage<Void> process(Object message, boolean isPong) {
     if (!socket.hasMiddleware(MiddlewareLines.INBOUND_RAW)) {
       return processMessage(message, isPong);
     }
     // Inbound raw middleware sees every message first, even before the strict-handshake rule.
-    AGAction action = AGAction.builder(AGAction.MESSAGE).socket(socket).data(message).build();
+    AGAction action = AGAction.builder(AGAction.MESSAGE).socket(socket.socket()).data(message).build();
     return socket.middleware(MiddlewareLines.INBOUND_RAW, action).handle((newMessage, blocked) -> {
       if (blocked != null) {
         socket.inboundProcessed();
@@ -62,7 +66,7 @@ final class InboundProcessor {
       if (server.options().strictHandshake() && socket.state() == AGServerSocket.CONNECTING) {
         socket.disconnect(CloseCodes.STRICT_HANDSHAKE, null);
       } else {
-        socket.auth.checkExpiry();
+        socket.auth().checkExpiry();
       }
       return DONE;
     }
@@ -118,7 +122,7 @@ final class InboundProcessor {
         socket.disconnect(CloseCodes.HANDSHAKE_REJECTED, null);
         return DONE;
       }
-      AGRequest request = new AGRequest(socket, cid, event, data, hasData);
+      AGRequest request = socket.request(cid, event, data, hasData);
       return then(processHandshake(request), () -> socket.writeProcedure(event, request));
     }
     if (strictHandshakeViolated()) {
@@ -130,17 +134,17 @@ final class InboundProcessor {
         socket.disconnect(CloseCodes.HANDSHAKE_REJECTED, null);
         return DONE;
       }
-      AGRequest request = new AGRequest(socket, cid, event, data, hasData);
-      return then(socket.auth.processAuthenticateRequest(request), () -> socket.writeProcedure(event, request));
+      AGRequest request = socket.request(cid, event, data, hasData);
+      return then(socket.auth().processAuthenticateRequest(request), () -> socket.writeProcedure(event, request));
     }
     if (event.equals("#removeAuthToken")) {
-      socket.auth.deauthenticateSelf();
+      socket.auth().deauthenticateSelf();
       socket.writeReceiver(event, hasData ? data : Undefined.INSTANCE);
       return DONE;
     }
     // An expired token is dropped before the event is handled; the inbound middleware (issue 5)
     // gets this error on its action.
-    AGError authTokenExpiredError = socket.auth.processAuthTokenExpiry();
+    AGError authTokenExpiredError = socket.auth().processAuthTokenExpiry();
     switch (event) {
       case "#subscribe":
         return pubSub.subscribe(isRpc ? cid : null, data, hasData, authTokenExpiredError);
@@ -158,7 +162,7 @@ final class InboundProcessor {
     AGAction action = (isRpc
         ? AGAction.builder(AGAction.INVOKE).procedure(event)
         : AGAction.builder(AGAction.TRANSMIT).receiver(event))
-        .socket(socket).data(hasData ? data : Undefined.INSTANCE)
+        .socket(socket.socket()).data(hasData ? data : Undefined.INSTANCE)
         .authTokenExpiredError(authTokenExpiredError).build();
     return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
       deliver(event, isRpc ? cid : null, newData, blocked);
@@ -170,7 +174,7 @@ final class InboundProcessor {
   private void deliver(String event, Object cid, Object data, Throwable blocked) {
     if (cid != null) {
       boolean hasData = data != Undefined.INSTANCE;
-      AGRequest request = new AGRequest(socket, cid, event, hasData ? data : null, hasData);
+      AGRequest request = socket.request(cid, event, hasData ? data : null, hasData);
       if (blocked != null) {
         request.error(Failures.unwrap(blocked));
         return;
@@ -188,7 +192,7 @@ final class InboundProcessor {
       request.end(status(null));
       return DONE;
     }
-    SocketAuth auth = socket.auth;
+    SocketAuth auth = socket.auth();
     return auth.validateAuthToken(SocketAuth.handshakeToken(request.data()))
         .thenCompose(info -> handshakeMiddleware(info).handle((ok, blocked) -> {
           if (blocked != null) {
@@ -209,7 +213,7 @@ final class InboundProcessor {
     authInfo.put("authTokenError", info.authTokenError());
     authInfo.put("authToken", info.authToken());
     authInfo.put("authState", info.authState());
-    AGAction action = AGAction.builder(AGAction.HANDSHAKE_SC).socket(socket).data(authInfo).build();
+    AGAction action = AGAction.builder(AGAction.HANDSHAKE_SC).socket(socket.socket()).data(authInfo).build();
     return socket.middleware(MiddlewareLines.HANDSHAKE, action);
   }
 
@@ -239,12 +243,12 @@ final class InboundProcessor {
     socket.startBatchOnHandshake();
     if (result.removeToken()) {
       // After the answer, as the original's deauthenticate() queues it.
-      socket.auth.transmitRemoveAuthToken();
+      socket.auth().transmitRemoveAuthToken();
     }
     socket.emitConnect(status, result.authError());
     if (Boolean.TRUE.equals(status.get("isAuthenticated"))) {
       // After 'connect' and 'connection', so that their handlers can listen for these.
-      socket.auth.triggerAuthenticationEvents(result.oldAuthState());
+      socket.auth().triggerAuthenticationEvents(result.oldAuthState());
     }
   }
 
@@ -256,7 +260,7 @@ final class InboundProcessor {
     if (authError != null) {
       status.put("authError", Errors.dehydrate(authError));
     }
-    status.put("isAuthenticated", socket.authToken() != null);
+    status.put("isAuthenticated", socket.socket().authToken() != null);
     return status;
   }
 

@@ -1,4 +1,4 @@
-package io.agserver;
+package io.agserver.core;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,31 +17,31 @@ import io.agserver.pubsub.BrokerEngine;
  * The channels one socket is subscribed to, kept in step with the broker: the socket's view and
  * the broker's agree after every subscribe, unsubscribe and disconnect, in any interleaving.
  */
-final class SocketSubscriptions {
+public final class SocketSubscriptions {
 
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
-  private final AGServerSocket socket;
-  private final AGServer server;
+  private final SocketContext socket;
+  private final ServerContext server;
   // Insertion order, as Object.keys gives the original's channel names.
   private final Map<String, Boolean> channels = new LinkedHashMap<>();
   private boolean closed;
 
-  SocketSubscriptions(AGServerSocket socket, AGServer server) {
+  public SocketSubscriptions(SocketContext socket) {
     this.socket = socket;
-    this.server = server;
+    this.server = socket.server();
   }
 
-  synchronized List<String> list() {
+  public synchronized List<String> list() {
     return new ArrayList<>(channels.keySet());
   }
 
-  synchronized boolean contains(String channel) {
+  public synchronized boolean contains(String channel) {
     return channels.containsKey(channel);
   }
 
   /** Subscribes; fails with InvalidActionError at the channel limit (even for a channel already held). */
-  CompletionStage<Void> subscribe(String channel, Map<String, Object> subscriptionOptions) {
+  public CompletionStage<Void> subscribe(String channel, Map<String, Object> subscriptionOptions) {
     Integer limit = server.options().socketChannelLimit();
     boolean added;
     synchronized (this) {
@@ -58,7 +58,7 @@ final class SocketSubscriptions {
     BrokerEngine broker = server.broker();
     CompletionStage<Void> brokered;
     try {
-      brokered = broker.subscribeSocket(socket, channel);
+      brokered = broker.subscribeSocket(socket.socket(), channel);
     } catch (RuntimeException e) {
       brokered = CompletableFuture.failedFuture(e);
     }
@@ -73,11 +73,11 @@ final class SocketSubscriptions {
       }
       if (!stillHeld(channel)) {
         // The socket closed while the broker was subscribing: take the broker's entry back.
-        broker.unsubscribeSocket(socket, channel);
+        broker.unsubscribeSocket(socket.socket(), channel);
         return null;
       }
       socket.emit("subscribe", new AGSocketEvent.Subscribe(channel, subscriptionOptions));
-      server.emit("subscription", new AGSubscriptionEvent(socket, channel, subscriptionOptions));
+      server.emit("subscription", new AGSubscriptionEvent(socket.socket(), channel, subscriptionOptions));
       return null;
     });
   }
@@ -87,7 +87,7 @@ final class SocketSubscriptions {
   }
 
   /** Unsubscribes; fails with InvalidActionError when the socket is not subscribed to it. */
-  CompletionStage<Void> unsubscribe(String channel) {
+  public CompletionStage<Void> unsubscribe(String channel) {
     synchronized (this) {
       if (!channels.containsKey(channel)) {
         return CompletableFuture.failedFuture(AGError.invalidAction("Socket " + socket.id()
@@ -100,7 +100,7 @@ final class SocketSubscriptions {
   private CompletionStage<Void> release(String channel) {
     CompletionStage<Void> brokered;
     try {
-      brokered = server.broker().unsubscribeSocket(socket, channel);
+      brokered = server.broker().unsubscribeSocket(socket.socket(), channel);
     } catch (RuntimeException e) {
       brokered = CompletableFuture.failedFuture(e);
     }
@@ -117,14 +117,14 @@ final class SocketSubscriptions {
       }
       if (removed) {
         socket.emit("unsubscribe", new AGSocketEvent.Unsubscribe(channel));
-        server.emit("unsubscription", new AGUnsubscriptionEvent(socket, channel));
+        server.emit("unsubscription", new AGUnsubscriptionEvent(socket.socket(), channel));
       }
       return null;
     });
   }
 
   /** On disconnect: leave every channel, with its events; no subscribe succeeds afterwards. */
-  CompletionStage<Void> unsubscribeAll() {
+  public CompletionStage<Void> unsubscribeAll() {
     List<String> held;
     synchronized (this) {
       closed = true;

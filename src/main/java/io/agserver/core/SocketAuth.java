@@ -1,5 +1,8 @@
-package io.agserver;
+package io.agserver.core;
 
+import io.agserver.AGServerSocket;
+import io.agserver.AGAction;
+import io.agserver.AGRequest;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -19,7 +22,7 @@ import io.agserver.event.AGAuthenticationStateChangeEvent;
 import io.agserver.event.AGBadSocketAuthTokenEvent;
 import io.agserver.event.AGDeauthenticationEvent;
 import io.agserver.event.AGSocketEvent;
-import io.agserver.internal.Failures;
+import io.agserver.core.Failures;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.protocol.Errors;
@@ -35,10 +38,10 @@ import io.agserver.protocol.Errors;
  * Transitions are made under this object's lock (read, then swap the whole value); events are
  * emitted after it.
  */
-final class SocketAuth {
+public final class SocketAuth {
 
   /** The socket's auth state, token and signed token, swapped as one. */
-  record State(String authState, Map<String, Object> authToken, String signedAuthToken, double expiresAt) {
+  public record State(String authState, Map<String, Object> authToken, String signedAuthToken, double expiresAt) {
     static final State UNAUTHENTICATED = new State(AGServerSocket.UNAUTHENTICATED, null, null, Double.NaN);
 
     static State of(String authState, Map<String, Object> authToken, String signedAuthToken) {
@@ -56,19 +59,19 @@ final class SocketAuth {
   /** What the token of a {@code #handshake} did to the socket. */
   record HandshakeAuth(String oldAuthState, AGError authError, boolean removeToken) {}
 
-  private final AGServerSocket socket;
+  private final SocketContext socket;
   private volatile State state = State.UNAUTHENTICATED;
   private final AtomicBoolean expiryQueued = new AtomicBoolean();
 
-  SocketAuth(AGServerSocket socket) {
+  public SocketAuth(SocketContext socket) {
     this.socket = socket;
   }
 
-  State state() {
+  public State state() {
     return state;
   }
 
-  private AGServer server() {
+  private ServerContext server() {
     return socket.server();
   }
 
@@ -94,7 +97,7 @@ final class SocketAuth {
           AGError.invalidArguments("Invalid token format - Token must be a string"));
     } else {
       try {
-        verified = engine().verifyToken(signedAuthToken == null ? "" : (String) signedAuthToken, socket);
+        verified = engine().verifyToken(signedAuthToken == null ? "" : (String) signedAuthToken, socket.socket());
       } catch (RuntimeException e) {
         verified = CompletableFuture.failedFuture(e);
       }
@@ -152,7 +155,7 @@ final class SocketAuth {
     if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
       return InboundProcessor.DONE;
     }
-    AGAction action = AGAction.builder(AGAction.AUTHENTICATE).socket(socket)
+    AGAction action = AGAction.builder(AGAction.AUTHENTICATE).socket(socket.socket())
         .signedAuthToken(info.signedAuthToken() instanceof String token ? token : null)
         .authToken(info.authToken()).build();
     return socket.middleware(MiddlewareLines.INBOUND, action).thenApply(allowed -> null);
@@ -205,7 +208,7 @@ final class SocketAuth {
 
   // ---- the server sets or removes the token ----
 
-  CompletionStage<Void> setAuthToken(Map<String, ?> data, AuthTokenOptions options) {
+  public CompletionStage<Void> setAuthToken(Map<String, ?> data, AuthTokenOptions options) {
     if (AGServerSocket.CONNECTING.equals(socket.state())) {
       AGError error = AGError.invalidAction("Cannot call setAuthToken before completing the handshake");
       socket.emitError(error);
@@ -234,7 +237,7 @@ final class SocketAuth {
       signing = CompletableFuture.failedFuture(invalid);
     } else {
       try {
-        signing = engine().signToken(claims, socket);
+        signing = engine().signToken(claims, socket.socket());
       } catch (RuntimeException e) {
         signing = CompletableFuture.failedFuture(e);
       }
@@ -265,7 +268,7 @@ final class SocketAuth {
       Map<String, Object> tokenData = new LinkedHashMap<>(1);
       tokenData.put("token", signedToken);
       if (options.rejectOnFailedDelivery()) {
-        return socket.invoke("#setAuthToken", tokenData).handle((result, invokeFailure) -> {
+        return socket.socket().invoke("#setAuthToken", tokenData).handle((result, invokeFailure) -> {
           if (invokeFailure == null) {
             return CompletableFuture.<Void>completedFuture(null);
           }
@@ -277,15 +280,15 @@ final class SocketAuth {
           return CompletableFuture.<Void>failedFuture(error);
         }).thenCompose(stage -> stage);
       }
-      socket.transmit("#setAuthToken", tokenData);
+      socket.socket().transmit("#setAuthToken", tokenData);
       return CompletableFuture.<Void>completedFuture(null);
     }).thenCompose(stage -> stage);
   }
 
-  CompletionStage<Void> deauthenticate(DeauthenticateOptions options) {
+  public CompletionStage<Void> deauthenticate(DeauthenticateOptions options) {
     deauthenticateSelf();
     if (options != null && options.rejectOnFailedDelivery()) {
-      return socket.invoke("#removeAuthToken").handle((result, failure) -> {
+      return socket.socket().invoke("#removeAuthToken").handle((result, failure) -> {
         if (failure == null) {
           return CompletableFuture.<Void>completedFuture(null);
         }
@@ -300,7 +303,7 @@ final class SocketAuth {
   }
 
   /** Drops the token on this side only (the client asked for it, or will be told separately). */
-  void deauthenticateSelf() {
+  public void deauthenticateSelf() {
     String oldAuthState;
     Map<String, Object> oldAuthToken;
     synchronized (this) {
@@ -315,12 +318,12 @@ final class SocketAuth {
             new AGSocketEvent.AuthStateChange(oldAuthState, AGServerSocket.UNAUTHENTICATED, null));
       }
       server().emit("authenticationStateChange",
-          new AGAuthenticationStateChangeEvent(socket, oldAuthState, AGServerSocket.UNAUTHENTICATED, null));
+          new AGAuthenticationStateChangeEvent(socket.socket(), oldAuthState, AGServerSocket.UNAUTHENTICATED, null));
     }
     if (socket.listens("deauthenticate")) {
       socket.emit("deauthenticate", new AGSocketEvent.Deauthenticate(oldAuthToken));
     }
-    server().emit("deauthentication", new AGDeauthenticationEvent(socket, oldAuthToken));
+    server().emit("deauthentication", new AGDeauthenticationEvent(socket.socket(), oldAuthToken));
   }
 
   /** {@code #removeAuthToken} to the client, whatever the socket's state (the original's _transmit). */
@@ -339,12 +342,12 @@ final class SocketAuth {
         socket.emit("authStateChange", new AGSocketEvent.AuthStateChange(oldAuthState, newAuthState, authToken));
       }
       server().emit("authenticationStateChange",
-          new AGAuthenticationStateChangeEvent(socket, oldAuthState, newAuthState, authToken));
+          new AGAuthenticationStateChangeEvent(socket.socket(), oldAuthState, newAuthState, authToken));
     }
     if (socket.listens("authenticate")) {
       socket.emit("authenticate", new AGSocketEvent.Authenticate(authToken));
     }
-    server().emit("authentication", new AGAuthenticationEvent(socket, authToken));
+    server().emit("authentication", new AGAuthenticationEvent(socket.socket(), authToken));
   }
 
   // ---- expiry ----
@@ -354,7 +357,7 @@ final class SocketAuth {
     return token != null && token.get("exp") instanceof Number exp && nowMillis > exp.doubleValue() * 1000;
   }
 
-  boolean isExpired(Map<String, ?> token) {
+  public boolean isExpired(Map<String, ?> token) {
     return isAuthTokenExpired(token, now());
   }
 
@@ -388,13 +391,13 @@ final class SocketAuth {
    * {@code now}; the caller then queues {@link #expireNow} behind the socket's inbound messages.
    * Costs a volatile read per sweep otherwise.
    */
-  boolean activeExpiryDue(long now) {
+  public boolean activeExpiryDue(long now) {
     return now > state.expiresAt()
         && server().options().authExpiryCheck() == AGServerOptions.AuthExpiryCheck.ACTIVE
         && expiryQueued.compareAndSet(false, true);
   }
 
-  CompletionStage<Void> expireNow() {
+  public CompletionStage<Void> expireNow() {
     expiryQueued.set(false);
     if (AGServerSocket.OPEN.equals(socket.state())) {
       checkExpiry();
@@ -418,7 +421,7 @@ final class SocketAuth {
     if (socket.listens("badAuthToken")) {
       socket.emit("badAuthToken", new AGSocketEvent.BadAuthToken(authError, token));
     }
-    server().emit("badSocketAuthToken", new AGBadSocketAuthTokenEvent(socket, authError, token));
+    server().emit("badSocketAuthToken", new AGBadSocketAuthTokenEvent(socket.socket(), authError, token));
   }
 
   /**

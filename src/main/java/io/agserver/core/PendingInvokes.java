@@ -1,4 +1,4 @@
-package io.agserver;
+package io.agserver.core;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -21,7 +21,7 @@ import io.agserver.protocol.Errors;
  * <p>Futures are completed on the caller's thread: the sweep hands expiries to the server's
  * workers ({@link #expire} returns them) so that no application callback runs on the timer.
  */
-final class PendingInvokes {
+public final class PendingInvokes {
 
   private record Pending(String event, long deadline, CompletableFuture<Object> result) {}
 
@@ -32,7 +32,7 @@ final class PendingInvokes {
   private record Abort(String failureType, int code, String reason) {}
 
   /** The call id of a new invoke; its future has already failed when the socket closed first. */
-  long register(String event, long deadline, CompletableFuture<Object> result) {
+  public long register(String event, long deadline, CompletableFuture<Object> result) {
     long cid = nextCid.getAndIncrement();
     pending.put(cid, new Pending(event, deadline, result));
     Abort abort = aborted;
@@ -46,7 +46,7 @@ final class PendingInvokes {
   }
 
   /** Completes the invoke {@code rid} answers; a rid nobody waits for is ignored, as in the original. */
-  void complete(Object rid, Object error, Object data) {
+  public void complete(Object rid, Object error, Object data) {
     if (!(rid instanceof Number number)) {
       return;
     }
@@ -68,7 +68,7 @@ final class PendingInvokes {
   }
 
   /** Whether an invoke's ack timeout has passed at {@code now}: the sweep's cheap check. */
-  boolean anyDue(long now) {
+  public boolean anyDue(long now) {
     if (pending.isEmpty()) {
       return false;
     }
@@ -81,7 +81,7 @@ final class PendingInvokes {
   }
 
   /** Fails the invokes whose ack timeout has passed at {@code now} with TimeoutError. */
-  void expire(long now) {
+  public void expire(long now) {
     if (pending.isEmpty()) {
       return;
     }
@@ -99,7 +99,7 @@ final class PendingInvokes {
    * Fails every waiting invoke with BadConnectionError, and every later one: the socket closed.
    * The first abort's reason is the one later invokes report.
    */
-  void abortAll(String failureType, int code, String reason) {
+  public void abortAll(String failureType, int code, String reason) {
     Abort abort = aborted;
     if (abort == null) {
       abort = new Abort(failureType, code, reason);

@@ -1,5 +1,6 @@
-package io.agserver;
+package io.agserver.core;
 
+import io.agserver.AGAction;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,24 +21,35 @@ import io.agserver.stream.AGStream;
  * {@code @Priority} order, then the function set with {@code setMiddleware}, which consumes a
  * stream of actions per socket as in the original. A line with nothing on it costs one check.
  */
-final class MiddlewareLines {
+public final class MiddlewareLines {
 
-  static final String HANDSHAKE = "handshake";
-  static final String INBOUND_RAW = "inboundRaw";
-  static final String INBOUND = "inbound";
-  static final String OUTBOUND = "outbound";
-  static final Set<String> TYPES = Set.of(HANDSHAKE, INBOUND_RAW, INBOUND, OUTBOUND);
+  public static final String HANDSHAKE = "handshake";
+  public static final String INBOUND_RAW = "inboundRaw";
+  public static final String INBOUND = "inbound";
+  public static final String OUTBOUND = "outbound";
+  public static final Set<String> TYPES = Set.of(HANDSHAKE, INBOUND_RAW, INBOUND, OUTBOUND);
 
-  private final AGServer server;
+  private final ServerContext server;
+  private final Decisions decisions;
+
+  /** How the core waits for an action's decision, which only the action's package may read. */
+  public interface Decisions {
+    /** Completes with the data to use, or fails with what {@link #blockedWith} unpacks. */
+    CompletableFuture<Object> of(AGAction action);
+
+    /** The error a blocked action was blocked with (null for none), from its decision's failure. */
+    Throwable blockedWith(Throwable failure);
+  }
   private final Map<String, List<AGMiddleware>> beans = new ConcurrentHashMap<>();
   private final Map<String, Consumer<AGStream<AGAction>>> functions = new ConcurrentHashMap<>();
 
-  MiddlewareLines(AGServer server) {
+  public MiddlewareLines(ServerContext server, Decisions decisions) {
     this.server = server;
+    this.decisions = decisions;
   }
 
   /** Installs the beans of one line, ordered by priority (lowest first). */
-  void setBeans(String line, List<? extends AGMiddleware> chain, java.util.function.ToIntFunction<AGMiddleware> priority) {
+  public void setBeans(String line, List<? extends AGMiddleware> chain, java.util.function.ToIntFunction<AGMiddleware> priority) {
     List<AGMiddleware> sorted = new ArrayList<>(chain);
     sorted.sort(Comparator.comparingInt(priority));
     if (sorted.isEmpty()) {
@@ -47,7 +59,7 @@ final class MiddlewareLines {
     }
   }
 
-  void setFunction(String line, Consumer<AGStream<AGAction>> function) {
+  public void setFunction(String line, Consumer<AGStream<AGAction>> function) {
     if (!TYPES.contains(line)) {
       throw AGError.invalidArguments("Middleware " + line + " type is not supported");
     }
@@ -56,21 +68,21 @@ final class MiddlewareLines {
     }
   }
 
-  void removeFunction(String line) {
+  public void removeFunction(String line) {
     functions.remove(line);
   }
 
-  boolean hasFunction(String line) {
+  public boolean hasFunction(String line) {
     return functions.containsKey(line);
   }
 
   /** True when anything sits on the line. */
-  boolean has(String line) {
+  public boolean has(String line) {
     return beans.containsKey(line) || functions.containsKey(line);
   }
 
   /** A new stream of actions for the line's function, handed to it now; null without a function. */
-  AGStream<AGAction> openStream(String line) {
+  public AGStream<AGAction> openStream(String line) {
     Consumer<AGStream<AGAction>> function = functions.get(line);
     if (function == null) {
       return null;
@@ -89,7 +101,7 @@ final class MiddlewareLines {
    * middleware allowed it with); fails with the error the client gets, after emitting the
    * middleware's own error on the socket (or the server) when middlewareEmitFailures is on.
    */
-  CompletableFuture<Object> process(String line, AGAction action, AGStream<AGAction> stream, AGServerSocket socket) {
+  public CompletableFuture<Object> process(String line, AGAction action, AGStream<AGAction> stream, SocketContext socket) {
     List<AGMiddleware> chain = beans.getOrDefault(line, List.of());
     CompletableFuture<Object> result = new CompletableFuture<>();
     runLink(line, chain, 0, action, action, stream, socket, result);
@@ -97,7 +109,7 @@ final class MiddlewareLines {
   }
 
   private void runLink(String line, List<AGMiddleware> chain, int index, AGAction original, AGAction current,
-      AGStream<AGAction> stream, AGServerSocket socket, CompletableFuture<Object> result) {
+      AGStream<AGAction> stream, SocketContext socket, CompletableFuture<Object> result) {
     if (index == chain.size()) {
       if (stream == null) {
         result.complete(current.data());
@@ -107,7 +119,7 @@ final class MiddlewareLines {
     } else {
       consult(chain.get(index), current);
     }
-    current.decision().whenComplete((data, failure) -> {
+    decisions.of(current).whenComplete((data, failure) -> {
       if (failure == null) {
         if (index == chain.size()) {
           result.complete(data);
@@ -116,8 +128,7 @@ final class MiddlewareLines {
         }
         return;
       }
-      Throwable blocked = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      Throwable error = blocked instanceof AGAction.Blocked b ? b.error : blocked;
+      Throwable error = decisions.blockedWith(failure);
       result.completeExceptionally(blockedError(line, original, error, socket));
     });
   }
@@ -154,7 +165,7 @@ final class MiddlewareLines {
     }
   }
 
-  private Throwable blockedError(String line, AGAction action, Throwable error, AGServerSocket socket) {
+  private Throwable blockedError(String line, AGAction action, Throwable error, SocketContext socket) {
     String message = "The " + action.type() + " AGAction was blocked by " + line + " middleware";
     Throwable clientError;
     if (error == null) {

@@ -1,4 +1,4 @@
-package io.agserver.internal;
+package io.agserver.core;
 
 import java.security.SecureRandom;
 import java.util.Base64;

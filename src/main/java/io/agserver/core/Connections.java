@@ -1,0 +1,29 @@
+package io.agserver.core;
+
+import java.util.concurrent.CompletionStage;
+
+import io.agserver.AGServer;
+import io.agserver.AGUpgradeRequest;
+import io.agserver.transport.AGTransport;
+
+/**
+ * Where a transport hands its connections to the server: the upgrade request's HANDSHAKE_WS
+ * middleware, then a socket for each accepted WebSocket. The server produces it as a CDI bean
+ * (and gives it to embedders), so that it is no part of {@link AGServer}'s public API.
+ */
+public interface Connections {
+
+  AGServer server();
+
+  /**
+   * Runs HANDSHAKE_WS for an upgrade request: completes when allowed, fails with the error to
+   * refuse it with (401).
+   */
+  CompletionStage<Object> verifyHandshake(AGUpgradeRequest request);
+
+  /**
+   * A WebSocket was accepted: its socket starts pending, and 'handshake' is emitted. Once the
+   * server is closed the connection is closed at once (1001) and the socket returned is closed.
+   */
+  Connection accept(AGTransport transport, AGUpgradeRequest request);
+}

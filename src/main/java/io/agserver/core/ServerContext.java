@@ -1,0 +1,52 @@
+package io.agserver.core;
+
+import io.agserver.AGServer;
+import io.agserver.auth.AuthEngine;
+import io.agserver.config.AGServerOptions;
+import io.agserver.protocol.AGCodec;
+import io.agserver.pubsub.AGExchange;
+import io.agserver.pubsub.BrokerEngine;
+
+/**
+ * What the socket machinery needs of its server beyond the public API: the server gives it this
+ * view of itself, so that none of it has to be public on {@link AGServer}.
+ */
+public interface ServerContext {
+
+  AGServer server();
+
+  default AGServerOptions options() {
+    return server().options();
+  }
+
+  default AGCodec codec() {
+    return server().codec();
+  }
+
+  default AuthEngine authEngine() {
+    return server().authEngine();
+  }
+
+  default AGExchange exchange() {
+    return server().exchange();
+  }
+
+  default BrokerEngine broker() {
+    return server().broker();
+  }
+
+  /** Emits a server event: its listener stream and the CDI event. */
+  void emit(String name, Object event);
+
+  default void emitWarning(Throwable warning) {
+    server().emitWarning(warning);
+  }
+
+  MiddlewareLines middleware();
+
+  AGScheduler scheduler();
+
+  String pingMessage();
+
+  String pongMessage();
+}

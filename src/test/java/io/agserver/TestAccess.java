@@ -1,0 +1,22 @@
+package io.agserver;
+
+import io.agserver.core.Connection;
+import io.agserver.transport.AGTransport;
+
+/** For tests in other packages: the server's and the socket's transport side, as a transport sees it. */
+public final class TestAccess {
+
+  private TestAccess() {}
+
+  public static AGServerSocket accept(AGServer server, AGTransport transport, AGUpgradeRequest request) {
+    return server.accept(transport, request);
+  }
+
+  public static Connection connection(AGServerSocket socket) {
+    return socket.connection();
+  }
+
+  public static void receive(AGServerSocket socket, Object message) {
+    socket.receive(message);
+  }
+}
