@@ -11,20 +11,65 @@ import io.agserver.protocol.AGError;
  */
 public final class AGAction {
 
-  public static final String HANDSHAKE_WS = "handshakeWS";
-  public static final String HANDSHAKE_SC = "handshakeSC";
-  public static final String MESSAGE = "message";
-  public static final String TRANSMIT = "transmit";
-  public static final String INVOKE = "invoke";
-  public static final String SUBSCRIBE = "subscribe";
-  public static final String PUBLISH_IN = "publishIn";
-  public static final String PUBLISH_OUT = "publishOut";
-  public static final String AUTHENTICATE = "authenticate";
+  /** What an action is; SocketCluster's strings as their {@link #value()} (and JSON form). */
+  public enum Type {
+    HANDSHAKE_WS("handshakeWS"), HANDSHAKE_SC("handshakeSC"), MESSAGE("message"), TRANSMIT("transmit"),
+    INVOKE("invoke"), SUBSCRIBE("subscribe"), PUBLISH_IN("publishIn"), PUBLISH_OUT("publishOut"),
+    AUTHENTICATE("authenticate");
 
-  public static final String ALLOWED = "allowed";
-  public static final String BLOCKED = "blocked";
+    private final String value;
 
-  private final String type;
+    Type(String value) {
+      this.value = value;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String value() {
+      return value;
+    }
+
+    @Override
+    public String toString() {
+      return value;
+    }
+  }
+
+  /** How a middleware decided. */
+  public enum Outcome {
+    ALLOWED("allowed"), BLOCKED("blocked");
+
+    private final String value;
+
+    Outcome(String value) {
+      this.value = value;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String value() {
+      return value;
+    }
+
+    @Override
+    public String toString() {
+      return value;
+    }
+  }
+
+  // SocketCluster's constants (AGAction.SUBSCRIBE ...), as the enums' values.
+  public static final Type HANDSHAKE_WS = Type.HANDSHAKE_WS;
+  public static final Type HANDSHAKE_SC = Type.HANDSHAKE_SC;
+  public static final Type MESSAGE = Type.MESSAGE;
+  public static final Type TRANSMIT = Type.TRANSMIT;
+  public static final Type INVOKE = Type.INVOKE;
+  public static final Type SUBSCRIBE = Type.SUBSCRIBE;
+  public static final Type PUBLISH_IN = Type.PUBLISH_IN;
+  public static final Type PUBLISH_OUT = Type.PUBLISH_OUT;
+  public static final Type AUTHENTICATE = Type.AUTHENTICATE;
+
+  public static final Outcome ALLOWED = Outcome.ALLOWED;
+  public static final Outcome BLOCKED = Outcome.BLOCKED;
+
+  private final Type type;
   private final AGServerSocket socket;
   private final AGUpgradeRequest request;
   private final Object data;
@@ -35,7 +80,7 @@ public final class AGAction {
   private final java.util.Map<String, Object> authToken;
   private final AGError authTokenExpiredError;
   private final CompletableFuture<Object> decision = new CompletableFuture<>();
-  private volatile String outcome;
+  private volatile Outcome outcome;
 
   private AGAction(Builder b) {
     this.type = b.type;
@@ -50,7 +95,7 @@ public final class AGAction {
     this.authTokenExpiredError = b.authTokenExpiredError;
   }
 
-  public static Builder builder(String type) {
+  public static Builder builder(Type type) {
     return new Builder(type);
   }
 
@@ -69,7 +114,7 @@ public final class AGAction {
     return new AGAction(b);
   }
 
-  public String type() {
+  public Type type() {
     return type;
   }
 
@@ -122,7 +167,7 @@ public final class AGAction {
   }
 
   /** {@link #ALLOWED}, {@link #BLOCKED}, or null while undecided. */
-  public String outcome() {
+  public Outcome outcome() {
     return outcome;
   }
 
@@ -154,7 +199,7 @@ public final class AGAction {
     decision.completeExceptionally(new Blocked(error));
   }
 
-  private synchronized void decide(String result) {
+  private synchronized void decide(Outcome result) {
     if (outcome != null) {
       throw AGError.invalidAction("AGAction " + type + " has already been " + outcome + "; cannot "
           + (ALLOWED.equals(result) ? "allow" : "block"));
@@ -186,7 +231,7 @@ public final class AGAction {
 
   /** Builds actions; the server does, and tests may. */
   public static final class Builder {
-    private final String type;
+    private final Type type;
     private AGServerSocket socket;
     private AGUpgradeRequest request;
     private Object data;
@@ -197,7 +242,7 @@ public final class AGAction {
     private java.util.Map<String, Object> authToken;
     private AGError authTokenExpiredError;
 
-    private Builder(String type) {
+    private Builder(Type type) {
       this.type = type;
     }
 

@@ -23,6 +23,7 @@ import jakarta.enterprise.inject.spi.CDI;
 
 import org.eclipse.microprofile.config.ConfigProvider;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.cdi.CdiEventBridge;
 import io.agserver.auth.AuthEngine;
 import io.agserver.auth.JwtKeys;
@@ -69,10 +70,10 @@ public class AGServer extends AsyncStreamEmitter {
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
   private volatile boolean closed;
-  public static final String MIDDLEWARE_HANDSHAKE = MiddlewareLines.HANDSHAKE;
-  public static final String MIDDLEWARE_INBOUND_RAW = MiddlewareLines.INBOUND_RAW;
-  public static final String MIDDLEWARE_INBOUND = MiddlewareLines.INBOUND;
-  public static final String MIDDLEWARE_OUTBOUND = MiddlewareLines.OUTBOUND;
+  public static final MiddlewareType MIDDLEWARE_HANDSHAKE = MiddlewareType.HANDSHAKE;
+  public static final MiddlewareType MIDDLEWARE_INBOUND_RAW = MiddlewareType.INBOUND_RAW;
+  public static final MiddlewareType MIDDLEWARE_INBOUND = MiddlewareType.INBOUND;
+  public static final MiddlewareType MIDDLEWARE_OUTBOUND = MiddlewareType.OUTBOUND;
 
   private final ServerSide context = new ServerSide();
   private final MiddlewareLines middleware = new MiddlewareLines(context, new MiddlewareLines.Decisions() {
@@ -295,16 +296,21 @@ public class AGServer extends AsyncStreamEmitter {
    * handshake line) and must allow or block every action. One function per line, as in the
    * original; it runs after the line's CDI middleware beans.
    */
-  public void setMiddleware(String type, Consumer<AGStream<AGAction>> middlewareFunction) {
+  public void setMiddleware(MiddlewareType type, Consumer<AGStream<AGAction>> middlewareFunction) {
     middleware.setFunction(type, middlewareFunction);
   }
 
-  public void removeMiddleware(String type) {
+  /** As {@link #setMiddleware(MiddlewareType, Consumer)} with the line's name ("inbound" ...). */
+  public void setMiddleware(String type, Consumer<AGStream<AGAction>> middlewareFunction) {
+    setMiddleware(MiddlewareType.of(type), middlewareFunction);
+  }
+
+  public void removeMiddleware(MiddlewareType type) {
     middleware.removeFunction(type);
   }
 
   /** Whether a function is set on the line with {@link #setMiddleware}. */
-  public boolean hasMiddleware(String type) {
+  public boolean hasMiddleware(MiddlewareType type) {
     return middleware.hasFunction(type);
   }
 

@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.auth.AuthTokenOptions;
 import io.agserver.auth.DeauthenticateOptions;
 import io.agserver.config.AGServerOptions;
@@ -49,11 +50,54 @@ import io.agserver.transport.AGTransport;
  */
 public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
-  public static final String CONNECTING = "connecting";
-  public static final String OPEN = "open";
-  public static final String CLOSED = "closed";
-  public static final String AUTHENTICATED = "authenticated";
-  public static final String UNAUTHENTICATED = "unauthenticated";
+  /** A socket's states, SocketCluster's strings as their {@link #value()} (and JSON form). */
+  public enum State {
+    CONNECTING("connecting"), OPEN("open"), CLOSED("closed");
+
+    private final String value;
+
+    State(String value) {
+      this.value = value;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String value() {
+      return value;
+    }
+
+    @Override
+    public String toString() {
+      return value;
+    }
+  }
+
+  /** A socket's auth states, SocketCluster's strings as their {@link #value()} (and JSON form). */
+  public enum AuthState {
+    AUTHENTICATED("authenticated"), UNAUTHENTICATED("unauthenticated");
+
+    private final String value;
+
+    AuthState(String value) {
+      this.value = value;
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    public String value() {
+      return value;
+    }
+
+    @Override
+    public String toString() {
+      return value;
+    }
+  }
+
+  // SocketCluster's constants (AGServerSocket.OPEN ...), as the enums' values.
+  public static final State CONNECTING = State.CONNECTING;
+  public static final State OPEN = State.OPEN;
+  public static final State CLOSED = State.CLOSED;
+  public static final AuthState AUTHENTICATED = AuthState.AUTHENTICATED;
+  public static final AuthState UNAUTHENTICATED = AuthState.UNAUTHENTICATED;
 
   private final String id;
   private final AGServer server;
@@ -72,7 +116,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
 
   private final Object stateLock = new Object();
-  private volatile String state = CONNECTING;
+  private volatile State state = CONNECTING;
   private final SocketAuth auth;
 
   private volatile long inboundReceived;
@@ -129,11 +173,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     return request.remoteAddress();
   }
 
-  public String state() {
+  public State state() {
     return state;
   }
 
-  public String authState() {
+  public AuthState authState() {
     return auth.state().authState();
   }
 
@@ -488,7 +532,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   /** Every close goes through here once: events, bookkeeping, stream cleanup. */
   void destroy(int code, String reason) {
     batcher.cancelBatching();
-    String prevState;
+    State prevState;
     synchronized (stateLock) {
       prevState = state;
       state = CLOSED;
@@ -603,25 +647,25 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   private AGStream<AGAction> outboundActions;
 
   void openMiddlewareStreams(MiddlewareLines lines) {
-    handshakeActions = lines.openStream(MiddlewareLines.HANDSHAKE);
-    inboundRawActions = lines.openStream(MiddlewareLines.INBOUND_RAW);
-    inboundActions = lines.openStream(MiddlewareLines.INBOUND);
-    outboundActions = lines.openStream(MiddlewareLines.OUTBOUND);
+    handshakeActions = lines.openStream(MiddlewareType.HANDSHAKE);
+    inboundRawActions = lines.openStream(MiddlewareType.INBOUND_RAW);
+    inboundActions = lines.openStream(MiddlewareType.INBOUND);
+    outboundActions = lines.openStream(MiddlewareType.OUTBOUND);
   }
 
-  private boolean hasMiddleware(String line) {
+  private boolean hasMiddleware(MiddlewareType line) {
     return serverContext.middleware().has(line);
   }
 
-  private CompletableFuture<Object> middleware(String line, AGAction action) {
+  private CompletableFuture<Object> middleware(MiddlewareType line, AGAction action) {
     AGStream<AGAction> stream = switch (line) {
-      case MiddlewareLines.HANDSHAKE -> handshakeActions;
-      case MiddlewareLines.INBOUND_RAW -> inboundRawActions;
-      case MiddlewareLines.INBOUND -> inboundActions;
+      case HANDSHAKE -> handshakeActions;
+      case INBOUND_RAW -> inboundRawActions;
+      case INBOUND -> inboundActions;
       default -> outboundActions;
     };
     // HANDSHAKE_SC reports blocks as server warnings, as the original (it passes no socket).
-    return serverContext.middleware().process(line, action, stream, MiddlewareLines.HANDSHAKE.equals(line) ? null : context);
+    return serverContext.middleware().process(line, action, stream, MiddlewareType.HANDSHAKE.equals(line) ? null : context);
   }
 
   private void closeMiddlewareStreams(boolean kill) {
@@ -654,14 +698,14 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     if (state != OPEN) {
       return;
     }
-    if (!hasMiddleware(MiddlewareLines.OUTBOUND)) {
+    if (!hasMiddleware(MiddlewareType.OUTBOUND)) {
       sendPublish(channel, data, encoded);
       return;
     }
     // PUBLISH_OUT decides per socket; decisions that come later keep this socket's order.
     outboundOrder.submit(() -> {
       AGAction action = AGAction.builder(AGAction.PUBLISH_OUT).socket(this).channel(channel).data(data).build();
-      return middleware(MiddlewareLines.OUTBOUND, action).handle((newData, blocked) -> {
+      return middleware(MiddlewareType.OUTBOUND, action).handle((newData, blocked) -> {
         if (blocked == null) {
           sendPublish(channel, newData, newData == data ? encoded : null);
         }
@@ -680,7 +724,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   /** Sends a transmit or invoke packet after the publishes still in outbound middleware. */
   private void sendInOrder(Map<String, Object> packet) {
-    if (!hasMiddleware(MiddlewareLines.OUTBOUND)) {
+    if (!hasMiddleware(MiddlewareType.OUTBOUND)) {
       sendObject(packet);
       return;
     }
@@ -900,12 +944,12 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
 
     @Override
-    public boolean hasMiddleware(String line) {
+    public boolean hasMiddleware(MiddlewareType line) {
       return AGServerSocket.this.hasMiddleware(line);
     }
 
     @Override
-    public CompletableFuture<Object> middleware(String line, AGAction action) {
+    public CompletableFuture<Object> middleware(MiddlewareType line, AGAction action) {
       return AGServerSocket.this.middleware(line, action);
     }
 

@@ -176,8 +176,8 @@ class SocketAuthTest {
     handshake(new FakeTransport(), sign(claims("username", "a")));
     await(() -> seen.size() == 2);
     AGSocketEvent.AuthStateChange change = assertInstanceOf(AGSocketEvent.AuthStateChange.class, seen.get(0));
-    assertEquals("unauthenticated", change.oldAuthState());
-    assertEquals("authenticated", change.newAuthState());
+    assertEquals(AGServerSocket.UNAUTHENTICATED, change.oldAuthState());
+    assertEquals(AGServerSocket.AUTHENTICATED, change.newAuthState());
     assertEquals("a", change.authToken().get("username"));
     assertInstanceOf(AGSocketEvent.Authenticate.class, seen.get(1));
   }

@@ -285,7 +285,7 @@ class SocketRacesTest {
     Thread setter = new Thread(() -> socket.setAuthToken(data), "setAuthToken");
     setter.start();
     await(data.reading);
-    String state = socket.authState();
+    AGServerSocket.AuthState state = socket.authState();
     Map<String, Object> token = socket.authToken();
     data.release.countDown();
     setter.join(WAIT.toMillis());

@@ -1,5 +1,6 @@
 package io.agserver.core;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.AGServerSocket;
 import io.agserver.AGAction;
 import io.agserver.AGRequest;
@@ -40,12 +41,12 @@ public final class InboundProcessor {
   }
 
   public CompletionStage<Void> process(Object message, boolean isPong) {
-    if (!socket.hasMiddleware(MiddlewareLines.INBOUND_RAW)) {
+    if (!socket.hasMiddleware(MiddlewareType.INBOUND_RAW)) {
       return processMessage(message, isPong);
     }
     // Inbound raw middleware sees every message first, even before the strict-handshake rule.
     AGAction action = AGAction.builder(AGAction.MESSAGE).socket(socket.socket()).data(message).build();
-    return socket.middleware(MiddlewareLines.INBOUND_RAW, action).handle((newMessage, blocked) -> {
+    return socket.middleware(MiddlewareType.INBOUND_RAW, action).handle((newMessage, blocked) -> {
       if (blocked != null) {
         socket.inboundProcessed();
         return DONE;
@@ -155,7 +156,7 @@ public final class InboundProcessor {
       default:
         break;
     }
-    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+    if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
       deliver(event, isRpc ? cid : null, hasData ? data : Undefined.INSTANCE, null);
       return DONE;
     }
@@ -164,7 +165,7 @@ public final class InboundProcessor {
         : AGAction.builder(AGAction.TRANSMIT).receiver(event))
         .socket(socket.socket()).data(hasData ? data : Undefined.INSTANCE)
         .authTokenExpiredError(authTokenExpiredError).build();
-    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+    return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
       deliver(event, isRpc ? cid : null, newData, blocked);
       return null;
     });
@@ -205,7 +206,7 @@ public final class InboundProcessor {
 
   /** HANDSHAKE_SC, with the verified token information as the action's data. */
   private CompletionStage<Object> handshakeMiddleware(SocketAuth.AuthInfo info) {
-    if (!socket.hasMiddleware(MiddlewareLines.HANDSHAKE)) {
+    if (!socket.hasMiddleware(MiddlewareType.HANDSHAKE)) {
       return DONE_NULL;
     }
     Map<String, Object> authInfo = new LinkedHashMap<>(4);
@@ -214,7 +215,7 @@ public final class InboundProcessor {
     authInfo.put("authToken", info.authToken());
     authInfo.put("authState", info.authState());
     AGAction action = AGAction.builder(AGAction.HANDSHAKE_SC).socket(socket.socket()).data(authInfo).build();
-    return socket.middleware(MiddlewareLines.HANDSHAKE, action);
+    return socket.middleware(MiddlewareType.HANDSHAKE, action);
   }
 
   /** A blocked #handshake: answered with the error, closed with its statusCode (4008 by default). */

@@ -1,5 +1,6 @@
 package io.agserver.core;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.AGAction;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,11 +24,6 @@ import io.agserver.stream.AGStream;
  */
 public final class MiddlewareLines {
 
-  public static final String HANDSHAKE = "handshake";
-  public static final String INBOUND_RAW = "inboundRaw";
-  public static final String INBOUND = "inbound";
-  public static final String OUTBOUND = "outbound";
-  public static final Set<String> TYPES = Set.of(HANDSHAKE, INBOUND_RAW, INBOUND, OUTBOUND);
 
   private final ServerContext server;
   private final Decisions decisions;
@@ -40,8 +36,8 @@ public final class MiddlewareLines {
     /** The error a blocked action was blocked with (null for none), from its decision's failure. */
     Throwable blockedWith(Throwable failure);
   }
-  private final Map<String, List<AGMiddleware>> beans = new ConcurrentHashMap<>();
-  private final Map<String, Consumer<AGStream<AGAction>>> functions = new ConcurrentHashMap<>();
+  private final Map<MiddlewareType, List<AGMiddleware>> beans = new ConcurrentHashMap<>();
+  private final Map<MiddlewareType, Consumer<AGStream<AGAction>>> functions = new ConcurrentHashMap<>();
 
   public MiddlewareLines(ServerContext server, Decisions decisions) {
     this.server = server;
@@ -49,7 +45,7 @@ public final class MiddlewareLines {
   }
 
   /** Installs the beans of one line, ordered by priority (lowest first). */
-  public void setBeans(String line, List<? extends AGMiddleware> chain, java.util.function.ToIntFunction<AGMiddleware> priority) {
+  public void setBeans(MiddlewareType line, List<? extends AGMiddleware> chain, java.util.function.ToIntFunction<AGMiddleware> priority) {
     List<AGMiddleware> sorted = new ArrayList<>(chain);
     sorted.sort(Comparator.comparingInt(priority));
     if (sorted.isEmpty()) {
@@ -59,30 +55,27 @@ public final class MiddlewareLines {
     }
   }
 
-  public void setFunction(String line, Consumer<AGStream<AGAction>> function) {
-    if (!TYPES.contains(line)) {
-      throw AGError.invalidArguments("Middleware " + line + " type is not supported");
-    }
+  public void setFunction(MiddlewareType line, Consumer<AGStream<AGAction>> function) {
     if (functions.putIfAbsent(line, function) != null) {
       throw AGError.invalidAction("Middleware " + line + " type has already been set");
     }
   }
 
-  public void removeFunction(String line) {
+  public void removeFunction(MiddlewareType line) {
     functions.remove(line);
   }
 
-  public boolean hasFunction(String line) {
+  public boolean hasFunction(MiddlewareType line) {
     return functions.containsKey(line);
   }
 
   /** True when anything sits on the line. */
-  public boolean has(String line) {
+  public boolean has(MiddlewareType line) {
     return beans.containsKey(line) || functions.containsKey(line);
   }
 
   /** A new stream of actions for the line's function, handed to it now; null without a function. */
-  public AGStream<AGAction> openStream(String line) {
+  public AGStream<AGAction> openStream(MiddlewareType line) {
     Consumer<AGStream<AGAction>> function = functions.get(line);
     if (function == null) {
       return null;
@@ -101,14 +94,14 @@ public final class MiddlewareLines {
    * middleware allowed it with); fails with the error the client gets, after emitting the
    * middleware's own error on the socket (or the server) when middlewareEmitFailures is on.
    */
-  public CompletableFuture<Object> process(String line, AGAction action, AGStream<AGAction> stream, SocketContext socket) {
+  public CompletableFuture<Object> process(MiddlewareType line, AGAction action, AGStream<AGAction> stream, SocketContext socket) {
     List<AGMiddleware> chain = beans.getOrDefault(line, List.of());
     CompletableFuture<Object> result = new CompletableFuture<>();
     runLink(line, chain, 0, action, action, stream, socket, result);
     return result;
   }
 
-  private void runLink(String line, List<AGMiddleware> chain, int index, AGAction original, AGAction current,
+  private void runLink(MiddlewareType line, List<AGMiddleware> chain, int index, AGAction original, AGAction current,
       AGStream<AGAction> stream, SocketContext socket, CompletableFuture<Object> result) {
     if (index == chain.size()) {
       if (stream == null) {
@@ -165,14 +158,14 @@ public final class MiddlewareLines {
     }
   }
 
-  private Throwable blockedError(String line, AGAction action, Throwable error, SocketContext socket) {
+  private Throwable blockedError(MiddlewareType line, AGAction action, Throwable error, SocketContext socket) {
     String message = "The " + action.type() + " AGAction was blocked by " + line + " middleware";
     Throwable clientError;
     if (error == null) {
-      error = AGError.silentMiddlewareBlocked(message, line);
+      error = AGError.silentMiddlewareBlocked(message, line.value());
       clientError = error;
     } else if (error instanceof AGError ag && Boolean.TRUE.equals(ag.get("silent"))) {
-      clientError = AGError.silentMiddlewareBlocked(message, line);
+      clientError = AGError.silentMiddlewareBlocked(message, line.value());
     } else {
       clientError = error;
     }

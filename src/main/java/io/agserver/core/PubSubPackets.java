@@ -1,5 +1,6 @@
 package io.agserver.core;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.AGServerSocket;
 import io.agserver.AGAction;
 import io.agserver.AGRequest;
@@ -34,12 +35,12 @@ final class PubSubPackets {
       return invalid("Subscribe channel name was malformatted", cid, data, hasData, "#subscribe");
     }
     Object subscriptionData = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
-    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+    if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
       return subscribeAllowed(cid, map, channel, subscriptionData);
     }
     AGAction action = AGAction.builder(AGAction.SUBSCRIBE).socket(socket.socket()).channel(channel)
         .data(subscriptionData).authTokenExpiredError(authTokenExpiredError).build();
-    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+    return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#subscribe", data, blocked);
         return DONE;
@@ -121,12 +122,12 @@ final class PubSubPackets {
       return invalid("Publish channel name was malformatted", cid, data, hasData, null);
     }
     Object published = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
-    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+    if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
       return publishAllowed(cid, data, channel, published);
     }
     AGAction action = AGAction.builder(AGAction.PUBLISH_IN).socket(socket.socket()).channel(channel)
         .data(published).authTokenExpiredError(authTokenExpiredError).build();
-    return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
+    return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#publish", data, blocked);
         return DONE;

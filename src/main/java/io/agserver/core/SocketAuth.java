@@ -1,5 +1,6 @@
 package io.agserver.core;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.AGServerSocket;
 import io.agserver.AGAction;
 import io.agserver.AGRequest;
@@ -41,10 +42,10 @@ import io.agserver.protocol.Errors;
 public final class SocketAuth {
 
   /** The socket's auth state, token and signed token, swapped as one. */
-  public record State(String authState, Map<String, Object> authToken, String signedAuthToken, double expiresAt) {
+  public record State(AGServerSocket.AuthState authState, Map<String, Object> authToken, String signedAuthToken, double expiresAt) {
     static final State UNAUTHENTICATED = new State(AGServerSocket.UNAUTHENTICATED, null, null, Double.NaN);
 
-    static State of(String authState, Map<String, Object> authToken, String signedAuthToken) {
+    static State of(AGServerSocket.AuthState authState, Map<String, Object> authToken, String signedAuthToken) {
       return new State(authState, authToken, authToken == null ? null : signedAuthToken, expiry(authToken));
     }
 
@@ -54,10 +55,10 @@ public final class SocketAuth {
   }
 
   /** What verifying a token gave: the original's authInfo (also the HANDSHAKE_SC action's data). */
-  record AuthInfo(Object signedAuthToken, AGError authTokenError, Map<String, Object> authToken, String authState) {}
+  record AuthInfo(Object signedAuthToken, AGError authTokenError, Map<String, Object> authToken, AGServerSocket.AuthState authState) {}
 
   /** What the token of a {@code #handshake} did to the socket. */
-  record HandshakeAuth(String oldAuthState, AGError authError, boolean removeToken) {}
+  record HandshakeAuth(AGServerSocket.AuthState oldAuthState, AGError authError, boolean removeToken) {}
 
   private final SocketContext socket;
   private volatile State state = State.UNAUTHENTICATED;
@@ -152,18 +153,18 @@ public final class SocketAuth {
    * failed stage blocks the authentication.
    */
   CompletionStage<Void> authenticateMiddleware(AuthInfo info) {
-    if (!socket.hasMiddleware(MiddlewareLines.INBOUND)) {
+    if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
       return InboundProcessor.DONE;
     }
     AGAction action = AGAction.builder(AGAction.AUTHENTICATE).socket(socket.socket())
         .signedAuthToken(info.signedAuthToken() instanceof String token ? token : null)
         .authToken(info.authToken()).build();
-    return socket.middleware(MiddlewareLines.INBOUND, action).thenApply(allowed -> null);
+    return socket.middleware(MiddlewareType.INBOUND, action).thenApply(allowed -> null);
   }
 
   /** The handshake's token: its result; a bad token deauthenticates ({@code #removeAuthToken} is for the caller). */
   CompletionStage<HandshakeAuth> authenticateHandshake(AuthInfo info) {
-    String oldAuthState = state.authState();
+    AGServerSocket.AuthState oldAuthState = state.authState();
     return processAuthentication(info).handle((ok, failure) -> {
       if (failure == null || info.signedAuthToken() == null) {
         // Without a token there is nothing to report: the token is optional.
@@ -181,7 +182,7 @@ public final class SocketAuth {
   /** {@code #authenticate}: verifies the token and answers {isAuthenticated, authError}. */
   CompletionStage<Void> processAuthenticateRequest(AGRequest request) {
     Object signedAuthToken = io.agserver.protocol.Undefined.orNull(request.data());
-    String oldAuthState = state.authState();
+    AGServerSocket.AuthState oldAuthState = state.authState();
     return validateAuthToken(signedAuthToken).thenCompose(this::processAuthentication).handle((ok, failure) -> {
       if (failure != null) {
         Throwable error = Failures.unwrap(failure);
@@ -218,7 +219,7 @@ public final class SocketAuth {
     Duration defaultExpiry = Duration.ofSeconds(server().options().authDefaultExpiry());
     Map<String, Object> claims = null;
     RuntimeException invalid = null;
-    String oldAuthState;
+    AGServerSocket.AuthState oldAuthState;
     synchronized (this) {
       State old = state;
       oldAuthState = old.authState();
@@ -246,7 +247,7 @@ public final class SocketAuth {
   }
 
   private CompletionStage<Void> signed(Map<String, Object> claims, CompletionStage<String> signing,
-      String oldAuthState, AuthTokenOptions options) {
+      AGServerSocket.AuthState oldAuthState, AuthTokenOptions options) {
     return signing.handle((signedToken, failure) -> {
       if (failure != null) {
         Throwable error = Failures.unwrap(failure);
@@ -304,7 +305,7 @@ public final class SocketAuth {
 
   /** Drops the token on this side only (the client asked for it, or will be told separately). */
   public void deauthenticateSelf() {
-    String oldAuthState;
+    AGServerSocket.AuthState oldAuthState;
     Map<String, Object> oldAuthToken;
     synchronized (this) {
       State old = state;
@@ -333,11 +334,11 @@ public final class SocketAuth {
     socket.sendObject(packet);
   }
 
-  void triggerAuthenticationEvents(String oldAuthState) {
+  void triggerAuthenticationEvents(AGServerSocket.AuthState oldAuthState) {
     State current = state;
     Map<String, Object> authToken = current.authToken();
     if (!AGServerSocket.AUTHENTICATED.equals(oldAuthState)) {
-      String newAuthState = current.authState();
+      AGServerSocket.AuthState newAuthState = current.authState();
       if (socket.listens("authStateChange")) {
         socket.emit("authStateChange", new AGSocketEvent.AuthStateChange(oldAuthState, newAuthState, authToken));
       }
@@ -407,7 +408,7 @@ public final class SocketAuth {
 
   // ---- helpers ----
 
-  private synchronized void setState(String authState, Map<String, Object> authToken, String signedAuthToken) {
+  private synchronized void setState(AGServerSocket.AuthState authState, Map<String, Object> authToken, String signedAuthToken) {
     state = State.of(authState, authToken, signedAuthToken);
   }
 

@@ -3,6 +3,7 @@ package io.agserver.core;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import io.agserver.middleware.MiddlewareType;
 import io.agserver.AGAction;
 import io.agserver.AGRequest;
 import io.agserver.AGServerSocket;
@@ -25,7 +26,7 @@ public interface SocketContext {
     return socket().id();
   }
 
-  default String state() {
+  default AGServerSocket.State state() {
     return socket().state();
   }
 
@@ -47,12 +48,12 @@ public interface SocketContext {
   void closeForAuthFailure(int code, String reason);
 
   /** Whether anything sits on the middleware line. */
-  default boolean hasMiddleware(String line) {
+  default boolean hasMiddleware(MiddlewareType line) {
     return server().middleware().has(line);
   }
 
   /** Runs the action through a line: the data to use, or the client's error. */
-  CompletableFuture<Object> middleware(String line, AGAction action);
+  CompletableFuture<Object> middleware(MiddlewareType line, AGAction action);
 
   /** One inbound message has been handled (inbound back-pressure). */
   void inboundProcessed();

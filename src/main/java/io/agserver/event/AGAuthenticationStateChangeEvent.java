@@ -6,4 +6,4 @@ import io.agserver.AGServerSocket;
 
 /** A socket's authState changed; {@code authToken} is null when it became unauthenticated. */
 public record AGAuthenticationStateChangeEvent(
-    AGServerSocket socket, String oldAuthState, String newAuthState, Map<String, Object> authToken) {}
+    AGServerSocket socket, AGServerSocket.AuthState oldAuthState, AGServerSocket.AuthState newAuthState, Map<String, Object> authToken) {}

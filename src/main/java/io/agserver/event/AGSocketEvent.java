@@ -2,6 +2,7 @@ package io.agserver.event;
 
 import java.util.Map;
 
+import io.agserver.AGServerSocket;
 import io.agserver.protocol.AGError;
 
 /** The events of one socket, as its {@code listener(name)} streams carry them. */
@@ -34,7 +35,7 @@ public sealed interface AGSocketEvent {
 
   record Deauthenticate(Map<String, Object> oldAuthToken) implements AGSocketEvent {}
 
-  record AuthStateChange(String oldAuthState, String newAuthState, Map<String, Object> authToken)
+  record AuthStateChange(AGServerSocket.AuthState oldAuthState, AGServerSocket.AuthState newAuthState, Map<String, Object> authToken)
       implements AGSocketEvent {}
 
   record AuthTokenSigned(String signedAuthToken) implements AGSocketEvent {}

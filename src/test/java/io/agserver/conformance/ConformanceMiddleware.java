@@ -41,29 +41,29 @@ final class ConformanceMiddleware {
     @Override
     public CompletionStage<Void> handle(AGAction action) {
       switch (action.type()) {
-        case AGAction.SUBSCRIBE -> {
+        case SUBSCRIBE -> {
           if (action.channel().startsWith("private-") && action.socket().authToken() == null) {
             action.block(new AGError("AuthorizationError", "Not signed in"));
           }
         }
-        case AGAction.PUBLISH_IN -> {
+        case PUBLISH_IN -> {
           if (action.channel().startsWith("readonly-")) {
             action.block();
           } else if (action.channel().startsWith("upper-") && action.data() instanceof String text) {
             action.allow(text.toUpperCase(Locale.ROOT));
           }
         }
-        case AGAction.INVOKE -> {
+        case INVOKE -> {
           if (action.procedure().equals("forbidden")) {
             action.block(new AGError("ForbiddenError", "Forbidden procedure"));
           }
         }
-        case AGAction.TRANSMIT -> {
+        case TRANSMIT -> {
           if (action.receiver().equals("blocked")) {
             action.block();
           }
         }
-        case AGAction.AUTHENTICATE -> {
+        case AUTHENTICATE -> {
           Map<String, Object> token = action.authToken();
           if (token != null && "banned".equals(token.get("username"))) {
             action.block(new AGError("BannedError", "User is banned"));
