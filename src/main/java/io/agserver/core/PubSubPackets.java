@@ -19,6 +19,8 @@ import io.agserver.protocol.Undefined;
  */
 final class PubSubPackets {
 
+  // Shared, which is safe only because these stages go back to the socket's inbound queue and
+  // never reach application code: nothing can obtrude or complete them.
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
   private final SocketContext socket;

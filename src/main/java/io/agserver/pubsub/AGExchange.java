@@ -28,8 +28,6 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   /** The exchange, or one of its channels, became unsubscribed. */
   public record UnsubscribeEvent(String channel) {}
 
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-
   private final BrokerEngine broker;
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
@@ -85,7 +83,8 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
       broker.unsubscribeSocket(this, channelName);
       emit("unsubscribe", new UnsubscribeEvent(channelName));
     }
-    return DONE;
+    // Its own stage: a shared completed one would carry one caller's obtrude to every other.
+    return CompletableFuture.completedFuture(null);
   }
 
   /** The channel, subscribed or not. */
