@@ -1,5 +1,6 @@
 package io.agserver.pubsub;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,12 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The server's exchange: stages not shared. */
+import io.agserver.stream.AGConsumer;
+import io.agserver.stream.ConsumerStats;
+
+/** The server's exchange: channel listener streams kept apart, stages not shared. */
 class AGExchangeTest {
 
   private final AGSimpleBroker broker = new AGSimpleBroker();
@@ -21,6 +26,52 @@ class AGExchangeTest {
   @AfterEach
   void close() {
     broker.close();
+  }
+
+  @Test
+  void aSlashInAChannelNameDoesNotMixItsListenersWithAnotherChannels() {
+    List<Object> ofAB = new CopyOnWriteArrayList<>();
+    List<Object> ofA = new CopyOnWriteArrayList<>();
+    // "a/b" + "subscribe" and "a" + "b/subscribe" once named the same stream.
+    AGConsumer<Object> abConsumer = exchange.channel("a/b").listener("subscribe").consume(ofAB::add);
+    AGConsumer<Object> aConsumer = exchange.channel("a").listener("b/subscribe").consume(ofA::add);
+
+    exchange.subscribe("a/b");
+    assertEquals(List.of(new AGExchange.SubscribeEvent("a/b")), ofAB);
+    assertEquals(List.of(), ofA, "channel a heard nothing of channel a/b");
+
+    AGChannel a = exchange.channel("a");
+    AGChannel ab = exchange.channel("a/b");
+    assertFalse(a.hasListenerConsumer("b/subscribe", abConsumer.id()));
+    assertTrue(a.hasListenerConsumer("b/subscribe", aConsumer.id()));
+    assertFalse(a.hasAnyListenerConsumer(abConsumer.id()));
+    assertEquals(List.of(aConsumer.id()),
+        a.getAllListenersConsumerStatsList().stream().map(ConsumerStats::id).toList());
+    assertEquals(List.of(abConsumer.id()),
+        ab.getAllListenersConsumerStatsList().stream().map(ConsumerStats::id).toList());
+
+    // Ending channel a's listeners leaves those of a/b alone, and the other way round.
+    a.killAllListeners();
+    assertTrue(ab.hasAnyListenerConsumer(abConsumer.id()));
+    assertFalse(a.hasAnyListenerConsumer(aConsumer.id()));
+    exchange.unsubscribe("a/b");
+    exchange.subscribe("a/b");
+    assertEquals(2, ofAB.size(), "its listener outlived channel a's, and heard the second subscribe");
+  }
+
+  @Test
+  void aBackslashInAChannelNameIsKeptApartToo() {
+    List<Object> ofAX = new CopyOnWriteArrayList<>();
+    List<Object> ofABackslash = new CopyOnWriteArrayList<>();
+    // Escaping the slash alone would name both streams a\/x/subscribe.
+    AGConsumer<Object> axConsumer = exchange.channel("a/x").listener("subscribe").consume(ofAX::add);
+    exchange.channel("a\\").listener("x/subscribe").consume(ofABackslash::add);
+    exchange.subscribe("a/x");
+    assertEquals(1, ofAX.size());
+    assertEquals(0, ofABackslash.size());
+    exchange.channel("a\\").killAllListeners();
+    assertTrue(exchange.channel("a/x").hasAnyListenerConsumer(axConsumer.id()));
+    assertEquals(1, exchange.getAllChannelListenersConsumerStatsList().size());
   }
 
   @Test
