@@ -19,9 +19,12 @@ import io.agserver.protocol.Undefined;
  */
 final class PubSubPackets {
 
-  // Shared, which is safe only because these stages go back to the socket's inbound queue and
-  // never reach application code: nothing can obtrude or complete them.
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+  // A completed future per call, not a shared constant: these stages leave through
+  // InboundProcessor.process, and a shared one would carry a caller's obtrude to every other.
+  // The paths that finish at once (blocked, invalid, before the handshake) are the rare ones.
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
 
   private final SocketContext socket;
   private final ServerContext server;
@@ -44,7 +47,7 @@ final class PubSubPackets {
     return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#subscribe", data, blocked);
-        return DONE;
+        return done();
       }
       return subscribeAllowed(cid, map, channel, newData);
     }).thenCompose(next -> next);
@@ -54,7 +57,7 @@ final class PubSubPackets {
     if (cid == null) {
       // The original subscribes only on a request; a bare #subscribe just reaches the receiver.
       socket.writeReceiver("#subscribe", subscriptionData);
-      return DONE;
+      return done();
     }
     Map<String, Object> options = new LinkedHashMap<>();
     map.forEach((key, value) -> {
@@ -74,7 +77,7 @@ final class PubSubPackets {
       socket.emitError(error);
       request.error(error);
       socket.writeProcedure("#subscribe", request);
-      return DONE;
+      return done();
     }
     return socket.subscriptions().subscribe(channel, options).handle((ok, failure) -> {
       if (failure != null) {
@@ -131,7 +134,7 @@ final class PubSubPackets {
     return socket.middleware(MiddlewareLines.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#publish", data, blocked);
-        return DONE;
+        return done();
       }
       Object requestData = data;
       if (newData != published) {
@@ -180,6 +183,6 @@ final class PubSubPackets {
     if (cid != null) {
       socket.request(cid, event, data, hasData).error(error);
     }
-    return DONE;
+    return done();
   }
 }
