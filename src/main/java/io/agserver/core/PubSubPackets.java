@@ -20,7 +20,12 @@ import io.agserver.protocol.Undefined;
  */
 final class PubSubPackets {
 
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+  // A completed future per call, not a shared constant: these stages leave through
+  // InboundProcessor.process, and a shared one would carry a caller's obtrude to every other.
+  // The paths that finish at once (blocked, invalid, before the handshake) are the rare ones.
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
 
   private final SocketContext socket;
   private final ServerContext server;
@@ -43,7 +48,7 @@ final class PubSubPackets {
     return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#subscribe", data, blocked);
-        return DONE;
+        return done();
       }
       return subscribeAllowed(cid, map, channel, newData);
     }).thenCompose(next -> next);
@@ -53,7 +58,7 @@ final class PubSubPackets {
     if (cid == null) {
       // The original subscribes only on a request; a bare #subscribe just reaches the receiver.
       socket.writeReceiver("#subscribe", subscriptionData);
-      return DONE;
+      return done();
     }
     Map<String, Object> options = new LinkedHashMap<>();
     map.forEach((key, value) -> {
@@ -73,7 +78,7 @@ final class PubSubPackets {
       socket.emitError(error);
       request.error(error);
       socket.writeProcedure("#subscribe", request);
-      return DONE;
+      return done();
     }
     return socket.subscriptions().subscribe(channel, options).handle((ok, failure) -> {
       if (failure != null) {
@@ -130,7 +135,7 @@ final class PubSubPackets {
     return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
       if (blocked != null) {
         answerBlocked(cid, "#publish", data, blocked);
-        return DONE;
+        return done();
       }
       Object requestData = data;
       if (newData != published) {
@@ -179,6 +184,6 @@ final class PubSubPackets {
     if (cid != null) {
       socket.request(cid, event, data, hasData).error(error);
     }
-    return DONE;
+    return done();
   }
 }

@@ -19,8 +19,6 @@ import io.agserver.pubsub.BrokerEngine;
  */
 public final class SocketSubscriptions {
 
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-
   private final SocketContext socket;
   private final ServerContext server;
   // Insertion order, as Object.keys gives the original's channel names.
@@ -131,7 +129,7 @@ public final class SocketSubscriptions {
       held = new ArrayList<>(channels.keySet());
     }
     if (held.isEmpty()) {
-      return DONE;
+      return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<?>[] all = new CompletableFuture<?>[held.size()];
     for (int i = 0; i < held.size(); i++) {

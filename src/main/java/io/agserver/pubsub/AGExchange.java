@@ -28,8 +28,6 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   /** The exchange, or one of its channels, became unsubscribed. */
   public record UnsubscribeEvent(String channel) {}
 
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-
   private final BrokerEngine broker;
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
@@ -71,7 +69,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   public AGChannel subscribe(String channelName) {
     if (channelStates.putIfAbsent(channelName, AGChannel.PENDING) == null) {
       channelStates.put(channelName, AGChannel.SUBSCRIBED);
-      channelEvents.write(channelName + "/subscribe", new SubscribeEvent(channelName));
+      channelEvents.write(listenerStream(channelName, "subscribe"), new SubscribeEvent(channelName));
       broker.subscribeSocket(this, channelName);
       emit("subscribe", new SubscribeEvent(channelName));
     }
@@ -81,11 +79,12 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   public CompletionStage<Void> unsubscribe(String channelName) {
     String state = channelStates.remove(channelName);
     if (AGChannel.SUBSCRIBED.equals(state)) {
-      channelEvents.write(channelName + "/unsubscribe", new UnsubscribeEvent(channelName));
+      channelEvents.write(listenerStream(channelName, "unsubscribe"), new UnsubscribeEvent(channelName));
       broker.unsubscribeSocket(this, channelName);
       emit("unsubscribe", new UnsubscribeEvent(channelName));
     }
-    return DONE;
+    // Its own stage: a shared completed one would carry one caller's obtrude to every other.
+    return CompletableFuture.completedFuture(null);
   }
 
   /** The channel, subscribed or not. */
@@ -139,7 +138,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   @SuppressWarnings("unchecked")
   <E> AGStream<E> channelListener(String channelName, String eventName) {
-    return (AGStream<E>) channelEvents.stream(channelName + "/" + eventName);
+    return (AGStream<E>) channelEvents.stream(listenerStream(channelName, eventName));
   }
 
   public void closeChannel(String channelName) {
@@ -234,9 +233,42 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
     return channelEvents.hasConsumerAll(consumerId);
   }
 
-  /** The listener streams of a channel that have consumers ({@code name/event}). */
+  /**
+   * The name of a channel's listener stream in {@link #channelEvents}: {@code channel/event}, as
+   * the original names them, with {@code \} and {@code /} in the channel name escaped by a
+   * backslash. Without that, channel {@code a/b} with event {@code c} and channel {@code a} with
+   * event {@code b/c} would share one stream, and channel {@code a}'s listeners would take in
+   * those of {@code a/b}. Escaped, the first unescaped slash ends the channel name, so the
+   * prefix {@code escaped(channel) + "/"} picks out exactly that channel's streams. Names
+   * without either character (nearly all) are kept as they are, and cost no copy.
+   */
+  private static String listenerStream(String channelName, String eventName) {
+    return escapeChannel(channelName) + "/" + eventName;
+  }
+
+  private static String escapeChannel(String channelName) {
+    int length = channelName.length();
+    int i = 0;
+    while (i < length && channelName.charAt(i) != '/' && channelName.charAt(i) != '\\') {
+      i++;
+    }
+    if (i == length) {
+      return channelName;
+    }
+    StringBuilder escaped = new StringBuilder(length + 8).append(channelName, 0, i);
+    for (; i < length; i++) {
+      char c = channelName.charAt(i);
+      if (c == '/' || c == '\\') {
+        escaped.append('\\');
+      }
+      escaped.append(c);
+    }
+    return escaped.toString();
+  }
+
+  /** The listener streams of a channel that have consumers. */
   private Set<String> channelStreamNames(String channelName) {
-    String prefix = channelName + "/";
+    String prefix = escapeChannel(channelName) + "/";
     Set<String> names = new LinkedHashSet<>();
     for (ConsumerStats stats : channelEvents.getConsumerStatsListAll()) {
       if (stats.stream().startsWith(prefix)) {
@@ -251,7 +283,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public void channelCloseListener(String channelName, String eventName) {
-    channelEvents.close(channelName + "/" + eventName);
+    channelEvents.close(listenerStream(channelName, eventName));
   }
 
   public void channelCloseAllListeners(String channelName) {
@@ -263,7 +295,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public void channelKillListener(String channelName, String eventName) {
-    channelEvents.kill(channelName + "/" + eventName);
+    channelEvents.kill(listenerStream(channelName, eventName));
   }
 
   public void channelKillAllListeners(String channelName) {
@@ -275,7 +307,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public List<ConsumerStats> channelGetListenerConsumerStatsList(String channelName, String eventName) {
-    return channelEvents.getConsumerStatsList(channelName + "/" + eventName);
+    return channelEvents.getConsumerStatsList(listenerStream(channelName, eventName));
   }
 
   public List<ConsumerStats> channelGetAllListenersConsumerStatsList(String channelName) {
@@ -291,7 +323,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public int channelGetListenerBackpressure(String channelName, String eventName) {
-    return channelEvents.getBackpressure(channelName + "/" + eventName);
+    return channelEvents.getBackpressure(listenerStream(channelName, eventName));
   }
 
   public int channelGetAllListenersBackpressure(String channelName) {
@@ -307,7 +339,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public boolean channelHasListenerConsumer(String channelName, String eventName, long consumerId) {
-    return channelEvents.hasConsumer(channelName + "/" + eventName, consumerId);
+    return channelEvents.hasConsumer(listenerStream(channelName, eventName), consumerId);
   }
 
   public boolean channelHasAnyListenerConsumer(String channelName, long consumerId) {

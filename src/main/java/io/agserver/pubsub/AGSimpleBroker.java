@@ -1,7 +1,6 @@
 package io.agserver.pubsub;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,100 +15,77 @@ import io.agserver.protocol.JsonCodec;
 
 /**
  * The in-memory broker of one instance. A publish is encoded once and the same frame is handed
- * to every subscriber of its channel; the subscriber list of a channel is an array replaced on
- * change, so a publish reads it without a lock and a fan-out to many subscribers never blocks
- * subscribes, unsubscribes or publishes on any channel.
+ * to every subscriber of its channel.
+ *
+ * <p>Each channel holds its subscribers in a concurrent map keyed by subscriber id, so a
+ * subscribe or an unsubscribe costs the same with ten subscribers or a hundred thousand, and a
+ * publish iterates the map without a lock: it reaches every subscriber whose subscribe returned
+ * before the publish started, once, and none whose unsubscribe returned before it started (the
+ * map's iterator sees each entry present when it starts once, and no entry removed before).
+ * Subscribes and unsubscribes
+ * on one channel go through {@code compute} on the channel's entry, so the step that drops an
+ * emptied channel and a subscribe to it are serialised: a subscriber never lands in a channel
+ * that has just been dropped, and a channel in the map always has a subscriber.
  */
 public final class AGSimpleBroker implements BrokerEngine {
 
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-  private static final AGSubscriber[] NONE = new AGSubscriber[0];
-
-  /** One channel's subscribers; modified under its own lock only. */
+  /** One channel's subscribers, changed only inside {@code compute} on its entry in {@link #channels}. */
   private static final class Channel {
-    volatile AGSubscriber[] subscribers = NONE;
-    boolean removed;
+    // Sized for one: most channels (a user's, a room's) have few subscribers, and the map grows
+    // by doubling when one has many.
+    final ConcurrentHashMap<String, AGSubscriber> subscribers = new ConcurrentHashMap<>(1);
   }
 
-  private final Map<String, Channel> channels = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   private final List<Consumer<Throwable>> errorHandlers = new CopyOnWriteArrayList<>();
   private volatile AGCodec codec = JsonCodec.instance();
 
+  // Every public method returns a stage of its own: a completed constant shared by all callers
+  // would let one caller's obtrudeException or complete poison every later call.
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
+
   @Override
   public CompletionStage<Void> subscribeSocket(AGSubscriber subscriber, String channelName) {
-    while (true) {
-      Channel channel = channels.computeIfAbsent(channelName, name -> new Channel());
-      synchronized (channel) {
-        if (channel.removed) {
-          continue; // emptied and dropped meanwhile: take the new one
-        }
-        AGSubscriber[] current = channel.subscribers;
-        for (AGSubscriber existing : current) {
-          if (existing.id().equals(subscriber.id())) {
-            return DONE;
-          }
-        }
-        AGSubscriber[] next = Arrays.copyOf(current, current.length + 1);
-        next[current.length] = subscriber;
-        channel.subscribers = next;
-        return DONE;
-      }
-    }
+    String id = subscriber.id();
+    channels.compute(channelName, (name, channel) -> {
+      Channel target = channel == null ? new Channel() : channel;
+      // A subscriber already there stays as it is: subscribing twice delivers once.
+      target.subscribers.putIfAbsent(id, subscriber);
+      return target;
+    });
+    return done();
   }
 
   @Override
   public CompletionStage<Void> unsubscribeSocket(AGSubscriber subscriber, String channelName) {
-    Channel channel = channels.get(channelName);
-    if (channel == null) {
-      return DONE;
-    }
-    synchronized (channel) {
-      AGSubscriber[] current = channel.subscribers;
-      int index = -1;
-      for (int i = 0; i < current.length; i++) {
-        if (current[i].id().equals(subscriber.id())) {
-          index = i;
-          break;
-        }
-      }
-      if (index < 0) {
-        return DONE;
-      }
-      if (current.length == 1) {
-        channel.subscribers = NONE;
-        channel.removed = true;
-        channels.remove(channelName, channel);
-        return DONE;
-      }
-      AGSubscriber[] next = new AGSubscriber[current.length - 1];
-      System.arraycopy(current, 0, next, 0, index);
-      System.arraycopy(current, index + 1, next, index, current.length - index - 1);
-      channel.subscribers = next;
-    }
-    return DONE;
+    String id = subscriber.id();
+    channels.computeIfPresent(channelName, (name, channel) -> {
+      channel.subscribers.remove(id);
+      // Exact here: every change to this map happens under this same entry's lock.
+      return channel.subscribers.isEmpty() ? null : channel;
+    });
+    return done();
   }
 
   @Override
   public CompletionStage<Void> transmitPublish(String channelName, Object data) {
     Channel channel = channels.get(channelName);
     if (channel == null) {
-      return DONE;
-    }
-    AGSubscriber[] subscribers = channel.subscribers;
-    if (subscribers.length == 0) {
-      return DONE;
+      return done();
     }
     String encoded;
     try {
       encoded = codec.encode(publishPacket(channelName, data));
     } catch (RuntimeException e) {
       errorHandlers.forEach(handler -> handler.accept(e));
-      return DONE;
+      return done();
     }
-    for (AGSubscriber subscriber : subscribers) {
+    for (AGSubscriber subscriber : channel.subscribers.values()) {
       subscriber.deliverPublish(channelName, data, encoded);
     }
-    return DONE;
+    return done();
   }
 
   /** The {@code #publish} packet as clients receive it. */
@@ -135,14 +111,13 @@ public final class AGSimpleBroker implements BrokerEngine {
 
   @Override
   public boolean isSubscribed(String channel) {
-    Channel found = channels.get(channel);
-    return found != null && found.subscribers.length > 0;
+    return channels.containsKey(channel);
   }
 
   /** Local subscribers of a channel. */
   public int subscriberCount(String channel) {
     Channel found = channels.get(channel);
-    return found == null ? 0 : found.subscribers.length;
+    return found == null ? 0 : found.subscribers.size();
   }
 
   @Override
@@ -152,7 +127,7 @@ public final class AGSimpleBroker implements BrokerEngine {
 
   @Override
   public CompletionStage<Void> ready() {
-    return DONE;
+    return done();
   }
 
   @Override

@@ -9,6 +9,10 @@ import io.agserver.protocol.AGCodec;
 /**
  * Moves publishes between subscribers: in memory by default ({@link AGSimpleBroker}), across
  * instances for other engines. Chosen by {@code socketcluster.brokerEngine}.
+ *
+ * <p>Every call returns a stage of its own, even one completed at once: the exchange hands these
+ * stages to application code as they are, and a completed future shared between calls would let
+ * one caller's {@code obtrudeException} or {@code complete} reach every later caller.
  */
 public interface BrokerEngine extends AutoCloseable {
 
