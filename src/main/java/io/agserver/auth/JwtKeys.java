@@ -194,7 +194,8 @@ public final class JwtKeys {
       @SuppressWarnings("unchecked")
       K key = (K) (privateKey ? PemKeys.privateKey(pem) : PemKeys.publicKey(pem));
       return key;
-    } catch (GeneralSecurityException e) {
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // RuntimeException too: a key factory may throw one on input it cannot make sense of.
       throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + option
           + ": not a usable PEM " + (privateKey ? "private" : "public") + " key (" + e.getMessage() + ")", e);
     }

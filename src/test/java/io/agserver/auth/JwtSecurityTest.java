@@ -247,6 +247,51 @@ class JwtSecurityTest {
     assertTrue(e.getMessage().contains("2048"));
   }
 
+  // ---- malformed SEC1 keys ----
+
+  /** A secp256k1 key pair made with openssl (the JDK no longer generates keys on this curve). */
+  static final String SECP256K1_PRIVATE = "-----BEGIN EC PRIVATE KEY-----\n"
+      + "MHQCAQEEIDf1oUJFa1tSVgIYrO2O2lCEHb0x1PpqzhjC968vzANloAcGBSuBBAAK\n"
+      + "oUQDQgAEoHSlArE4AsIfabP/esMrBQXSl1fhwqT9yC+++XQy2QKuLFFDsby4EIdx\n"
+      + "Bdoa8nr0zYLOgLfqEpAsW51JfcB3WQ==\n"
+      + "-----END EC PRIVATE KEY-----\n";
+  static final String SECP256K1_PUBLIC = "-----BEGIN PUBLIC KEY-----\n"
+      + "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAEoHSlArE4AsIfabP/esMrBQXSl1fhwqT9\n"
+      + "yC+++XQy2QKuLFFDsby4EIdxBdoa8nr0zYLOgLfqEpAsW51JfcB3WQ==\n"
+      + "-----END PUBLIC KEY-----\n";
+
+  @Test
+  void malformedSec1KeysAreAClearErrorNamingTheOption() throws Exception {
+    byte[] der = Base64.getMimeDecoder().decode(SECP256K1_PRIVATE.replaceAll("-----[A-Z ]+-----", ""));
+    java.util.List<byte[]> inputs = new java.util.ArrayList<>();
+    for (int length = 0; length < der.length; length++) {
+      inputs.add(java.util.Arrays.copyOf(der, length));
+    }
+    java.util.Random random = new java.util.Random(42);
+    for (int i = 0; i < 200; i++) {
+      byte[] garbage = new byte[random.nextInt(120)];
+      random.nextBytes(garbage);
+      if (garbage.length > 0 && random.nextBoolean()) {
+        garbage[0] = 0x30;
+      }
+      inputs.add(garbage);
+    }
+    // Lengths that point past the end: of the sequence, of the [0] field, of its OID.
+    inputs.add(new byte[] {0x30, (byte) 0x82, 0x7f, (byte) 0xff});
+    inputs.add(new byte[] {0x30, 0x08, 0x02, 0x01, 0x01, 0x04, 0x00, (byte) 0xa0, 0x7f, 0x06});
+    inputs.add(new byte[] {0x30, 0x09, 0x02, 0x01, 0x01, 0x04, 0x00, (byte) 0xa0, 0x02, 0x06, 0x7f});
+    inputs.add(new byte[] {0x30, 0x05, 0x02, 0x01, 0x01, 0x04, (byte) 0x84});
+    for (byte[] input : inputs) {
+      String pem = pem("EC PRIVATE KEY", input);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> JwtKeys.from(options(Map.of("authPrivateKey", pem, "authPublicKey", SECP256K1_PUBLIC))),
+          () -> "input " + java.util.HexFormat.of().formatHex(input));
+      assertTrue(e.getMessage().contains("socketcluster.authPrivateKey"), e.getMessage());
+    }
+    assertThrows(java.security.GeneralSecurityException.class,
+        () -> PemKeys.curveOf(new byte[] {0x30, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x00}));
+  }
+
   static AGServerOptions options(Map<String, String> values) {
     return AGServerOptions.from(key -> Optional.ofNullable(values.get(key.substring(AGServerOptions.PREFIX.length()))));
   }
