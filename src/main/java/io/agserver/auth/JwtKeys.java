@@ -8,12 +8,15 @@ import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.RSAKey;
+import java.security.spec.ECParameterSpec;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.jose4j.keys.EllipticCurves;
 import org.jose4j.keys.HmacKey;
 
 import io.agserver.config.AGServerOptions;
@@ -25,9 +28,23 @@ import io.agserver.config.AGServerOptions;
  * default; with a key pair, RS256 or the EC key's ES algorithm when unset); the verification
  * algorithms are {@code authVerifyAlgorithms}, else {@code authAlgorithm}, else every algorithm of
  * the key's family as jsonwebtoken allows by default. A token's header never adds an algorithm,
- * and {@code none} is refused everywhere. Inconsistent options fail at startup.
+ * and {@code none} is refused everywhere. Inconsistent options fail at startup: among them EC
+ * keys on a curve other than P-256, P-384 and P-521.
  */
 public final class JwtKeys {
+
+  /**
+   * The curves of ES256, ES384 and ES512 by the names Node gives them (jsonwebtoken's messages
+   * use these), and secp256k1, only to name it in errors: jose4j knows its parameters.
+   */
+  private static final Map<String, ECParameterSpec> CURVES = new LinkedHashMap<>();
+
+  static {
+    CURVES.put("prime256v1", EllipticCurves.P256);
+    CURVES.put("secp384r1", EllipticCurves.P384);
+    CURVES.put("secp521r1", EllipticCurves.P521);
+    CURVES.put("secp256k1", EllipticCurves.SECP256K1);
+  }
 
   static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
       "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
@@ -83,6 +100,8 @@ public final class JwtKeys {
    */
   public static JwtKeys keyPair(PrivateKey privateKey, PublicKey publicKey, String algorithm,
       List<String> verifyAlgorithms) {
+    checkCurve("authPrivateKey", privateKey);
+    checkCurve("authPublicKey", publicKey);
     String sign = algorithm != null ? algorithm("authAlgorithm", algorithm)
         : privateKey instanceof ECKey ec ? algorithmFor(curveName(ec)) : "RS256";
     checkSigningKey(sign, privateKey);
@@ -201,14 +220,33 @@ public final class JwtKeys {
     }
   }
 
-  /** Node's name of an EC key's curve: prime256v1, secp384r1, secp521r1 (by field size). */
+  /**
+   * Node's name of the curve an EC key is on (prime256v1, secp384r1, secp521r1, or secp256k1),
+   * by the key's parameters: curve, generator, order and cofactor; null for another curve.
+   */
   static String curveName(ECKey key) {
-    return switch (key.getParams().getCurve().getField().getFieldSize()) {
-      case 256 -> "prime256v1";
-      case 384 -> "secp384r1";
-      case 521 -> "secp521r1";
-      default -> "unsupported";
-    };
+    ECParameterSpec params = key.getParams();
+    for (Map.Entry<String, ECParameterSpec> curve : CURVES.entrySet()) {
+      ECParameterSpec known = curve.getValue();
+      if (params.getCurve().equals(known.getCurve()) && params.getGenerator().equals(known.getGenerator())
+          && params.getOrder().equals(known.getOrder()) && params.getCofactor() == known.getCofactor()) {
+        return curve.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** EC keys must be on one of the ES algorithms' curves. */
+  private static void checkCurve(String option, Key key) {
+    if (!(key instanceof ECKey ec)) {
+      return;
+    }
+    String curve = curveName(ec);
+    if (!"prime256v1".equals(curve) && !"secp384r1".equals(curve) && !"secp521r1".equals(curve)) {
+      throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + option + ": an EC key on "
+          + (curve == null ? "an unsupported curve" : "curve " + curve) + ", and ES256, ES384 and ES512 need "
+          + "prime256v1 (P-256), secp384r1 (P-384) or secp521r1 (P-521)");
+    }
   }
 
   static String curveFor(String esAlgorithm) {

@@ -247,7 +247,7 @@ class JwtSecurityTest {
     assertTrue(e.getMessage().contains("2048"));
   }
 
-  // ---- malformed SEC1 keys ----
+  // ---- EC curves by their parameters ----
 
   /** A secp256k1 key pair made with openssl (the JDK no longer generates keys on this curve). */
   static final String SECP256K1_PRIVATE = "-----BEGIN EC PRIVATE KEY-----\n"
@@ -259,6 +259,38 @@ class JwtSecurityTest {
       + "MFYwEAYHKoZIzj0CAQYFK4EEAAoDQgAEoHSlArE4AsIfabP/esMrBQXSl1fhwqT9\n"
       + "yC+++XQy2QKuLFFDsby4EIdxBdoa8nr0zYLOgLfqEpAsW51JfcB3WQ==\n"
       + "-----END PUBLIC KEY-----\n";
+
+  @Test
+  void curvesAreNamedByTheirParametersNotTheirSize() throws Exception {
+    java.security.interfaces.ECKey k1 = (java.security.interfaces.ECKey) PemKeys.publicKey(SECP256K1_PUBLIC);
+    assertEquals(256, k1.getParams().getCurve().getField().getFieldSize());
+    assertEquals("secp256k1", JwtKeys.curveName(k1));
+    assertEquals("prime256v1", JwtKeys.curveName((java.security.interfaces.ECKey) ec("secp256r1").getPublic()));
+    assertEquals("secp384r1", JwtKeys.curveName((java.security.interfaces.ECKey) ec("secp384r1").getPublic()));
+    assertEquals("secp521r1", JwtKeys.curveName((java.security.interfaces.ECKey) ec("secp521r1").getPublic()));
+  }
+
+  @Test
+  void keysOnOtherCurvesAreAConfigurationError() throws Exception {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JwtKeys.from(options(Map.of(
+        "authPrivateKey", SECP256K1_PRIVATE, "authPublicKey", SECP256K1_PUBLIC))));
+    assertTrue(e.getMessage().contains("socketcluster.authPrivateKey"), e.getMessage());
+    assertTrue(e.getMessage().contains("secp256k1"), e.getMessage());
+    assertTrue(e.getMessage().contains("prime256v1 (P-256)"), e.getMessage());
+
+    KeyPair p256 = ec("secp256r1");
+    IllegalArgumentException publicOnly = assertThrows(IllegalArgumentException.class, () -> JwtKeys.keyPair(
+        p256.getPrivate(), PemKeys.publicKey(SECP256K1_PUBLIC), "ES256", null));
+    assertTrue(publicOnly.getMessage().contains("socketcluster.authPublicKey"), publicOnly.getMessage());
+
+    // Verifying with such a key (were one to get that far) says what jsonwebtoken says.
+    String token = b64("{\"alg\":\"ES256\",\"typ\":\"JWT\"}") + "." + b64("{}") + "." + "A".repeat(86);
+    AGError curve = assertThrows(AGError.class,
+        () -> Jws.verify(token, PemKeys.publicKey(SECP256K1_PUBLIC), List.of("ES256"), now()));
+    assertEquals("\"alg\" parameter \"ES256\" requires curve \"prime256v1\".", curve.getMessage());
+  }
+
+  // ---- malformed SEC1 keys ----
 
   @Test
   void malformedSec1KeysAreAClearErrorNamingTheOption() throws Exception {
