@@ -130,11 +130,6 @@ public final class JwtKeys {
     return verificationKey;
   }
 
-  /** The key's public half, for tests and for peers that verify our tokens. */
-  public Key publicVerificationKey() {
-    return verificationKey instanceof PublicKey ? verificationKey : null;
-  }
-
   // ---- checks ----
 
   private static String algorithm(String option, String name) {

@@ -164,11 +164,6 @@ public final class MpJwtVerifier {
     return keyMaterial(settings, readLocation(where), PREFIX + "publickey.location");
   }
 
-  /** True when the key comes from a URL: verification then runs off the calling thread. */
-  public boolean isRemote() {
-    return remote;
-  }
-
   /**
    * Verifies an identity provider's token and completes with its claims (the token's payload as
    * JSON has it). Fails with an AGError: AuthTokenExpiredError, AuthTokenNotBeforeError or
