@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Logger;
 
 import org.jose4j.keys.EllipticCurves;
 import org.jose4j.keys.HmacKey;
@@ -28,10 +29,12 @@ import io.agserver.config.AGServerOptions;
  * default; with a key pair, RS256 or the EC key's ES algorithm when unset); the verification
  * algorithms are {@code authVerifyAlgorithms}, else {@code authAlgorithm}, else every algorithm of
  * the key's family as jsonwebtoken allows by default. A token's header never adds an algorithm,
- * and {@code none} is refused everywhere. Inconsistent options fail at startup: among them EC
- * keys on a curve other than P-256, P-384 and P-521.
+ * and {@code none} is refused everywhere. Inconsistent options fail at startup: among them RSA
+ * keys under 2048 bits and EC keys on a curve other than P-256, P-384 and P-521.
  */
 public final class JwtKeys {
+
+  private static final Logger LOG = Logger.getLogger(JwtKeys.class.getName());
 
   /**
    * The curves of ES256, ES384 and ES512 by the names Node gives them (jsonwebtoken's messages
@@ -71,7 +74,14 @@ public final class JwtKeys {
       return keyPair(privateKey, publicKey, algorithm, verify);
     }
     String secret = options.authKey().orElseGet(JwtKeys::randomSecret);
-    return hmac(secret, algorithm, verify);
+    JwtKeys keys = hmac(secret, algorithm, verify);
+    if (!Jws.validatesKey(keys.signAlgorithm, keys.signingKey)) {
+      // Accepted as jsonwebtoken accepts it (see Jws), but worth a word: it is guessed sooner.
+      LOG.warning(AGServerOptions.PREFIX + "authKey has " + keys.signingKey.getEncoded().length * 8
+          + " bits, fewer than the " + Jws.hashBits(keys.signAlgorithm) + " that " + keys.signAlgorithm
+          + " calls for (RFC 7518 3.2); it is used as socketcluster-server would use it, but a longer key is safer");
+    }
+    return keys;
   }
 
   /**
@@ -102,6 +112,11 @@ public final class JwtKeys {
       List<String> verifyAlgorithms) {
     checkCurve("authPrivateKey", privateKey);
     checkCurve("authPublicKey", publicKey);
+    if (publicKey instanceof RSAKey rsa && rsa.getModulus().bitLength() < 2048) {
+      // jose4j's minimum for every RSA algorithm (jsonwebtoken checks it only when signing).
+      throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + "authPublicKey: an RSA key of "
+          + rsa.getModulus().bitLength() + " bits, and RS*/PS* need at least 2048");
+    }
     String sign = algorithm != null ? algorithm("authAlgorithm", algorithm)
         : privateKey instanceof ECKey ec ? algorithmFor(curveName(ec)) : "RS256";
     checkSigningKey(sign, privateKey);

@@ -247,6 +247,108 @@ class JwtSecurityTest {
     assertTrue(e.getMessage().contains("2048"));
   }
 
+  // ---- jose4j's key checks, and where they are relaxed ----
+
+  @Test
+  void ownTokensAreTheBytesJsonwebtokenWrites() throws Exception {
+    Map<String, Object> claims = claims("username", "a", "iat", 1000, "exp", 2000);
+    String expectedInput = b64("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") + "."
+        + b64("{\"username\":\"a\",\"iat\":1000,\"exp\":2000}");
+    javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+    mac.init(new javax.crypto.spec.SecretKeySpec(KEY.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+    String hmac = Base64.getUrlEncoder().withoutPadding()
+        .encodeToString(mac.doFinal(expectedInput.getBytes(StandardCharsets.US_ASCII)));
+    assertEquals(expectedInput + "." + hmac, hs256().signToken(claims, null).toCompletableFuture().join());
+
+    KeyPair pair = rsa();
+    String rs256 = new JwtAuthEngine(JwtKeys.keyPair(pair.getPrivate(), pair.getPublic(), "RS256", null))
+        .signToken(claims, null).toCompletableFuture().join();
+    String rsInput = b64("{\"alg\":\"RS256\",\"typ\":\"JWT\"}") + "."
+        + b64("{\"username\":\"a\",\"iat\":1000,\"exp\":2000}");
+    java.security.Signature rsa = java.security.Signature.getInstance("SHA256withRSA");
+    rsa.initSign(pair.getPrivate());
+    rsa.update(rsInput.getBytes(StandardCharsets.US_ASCII));
+    assertEquals(rsInput + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(rsa.sign()), rs256);
+  }
+
+  @Test
+  void hmacKeysShorterThanTheHashWorkAsInJsonwebtoken() {
+    // 18 bytes for HS256 (32 wanted), as the conformance suite's authKey; jose4j alone refuses it.
+    assertTrue(!Jws.validatesKey("HS256", new HmacKey(KEY.getBytes(StandardCharsets.UTF_8))));
+    JwtAuthEngine engine = new JwtAuthEngine(JwtKeys.hmac("k", null, null));
+    for (String alg : List.of("HS256", "HS384", "HS512")) {
+      JwtAuthEngine signer = new JwtAuthEngine(JwtKeys.hmac("k", alg, null));
+      String token = signer.signToken(claims("username", alg), null).toCompletableFuture().join();
+      assertEquals(alg, engine.verifyToken(token, null).toCompletableFuture().join().get("username"));
+    }
+    // The only check relaxed is the length: long keys are checked as jose4j checks them.
+    assertTrue(Jws.validatesKey("HS256", new HmacKey(new byte[32])));
+    assertTrue(Jws.validatesKey("RS256", rsaPublicOf(1024)));
+    // A non-canonical base64url HMAC is refused, as jwa compares the texts.
+    String token = hs256().signToken(claims("username", "a"), null).toCompletableFuture().join();
+    String last = token.substring(token.length() - 1);
+    String sibling = token.substring(0, token.length() - 1) + (char) (last.charAt(0) ^ 1);
+    assertEquals("invalid signature", refused(hs256(), sibling).getMessage());
+  }
+
+  static java.security.PublicKey rsaPublicOf(int bits) {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      generator.initialize(bits);
+      return generator.generateKeyPair().getPublic();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void rsaPublicKeysUnder2048BitsAreRefusedAtStartup() throws Exception {
+    KeyPair pair = rsa();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> JwtKeys.keyPair(pair.getPrivate(), rsaPublicOf(1024), "RS256", null));
+    assertTrue(e.getMessage().contains("socketcluster.authPublicKey"), e.getMessage());
+    assertTrue(e.getMessage().contains("2048"), e.getMessage());
+  }
+
+  // ---- kinds of failure ----
+
+  @Test
+  void ownKeyFailuresCarryTheirKindAsAType() throws Exception {
+    String other = new JwtAuthEngine(JwtKeys.hmac("another-secret", null, null))
+        .signToken(claims("username", "a"), null).toCompletableFuture().join();
+    assertEquals(TokenRejection.Kind.NOT_SIGNED_HERE, rejection(other).kind());
+    String hs512 = forge("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", "{}", "HS512",
+        new HmacKey(KEY.getBytes(StandardCharsets.UTF_8)));
+    assertEquals(TokenRejection.Kind.NOT_SIGNED_HERE, rejection(hs512).kind());
+    KeyPair pair = rsa();
+    String rs256 = forge("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", "{}", "RS256", pair.getPrivate());
+    JwtKeys lenient = JwtKeys.hmac(KEY, "HS256", List.of("HS256", "RS256"));
+    TokenRejection keyType = assertThrows(TokenRejection.class,
+        () -> Jws.verify(rs256, lenient.verificationKey(), lenient.verifyAlgorithms(), now()));
+    assertEquals(TokenRejection.Kind.NOT_SIGNED_HERE, keyType.kind());
+    assertEquals("secretOrPublicKey must be an asymmetric key when using RS256", keyType.error().getMessage());
+
+    JwtAuthEngine engine = hs256();
+    String expired = engine.signToken(claims("exp", now() - 5), null).toCompletableFuture().join();
+    assertEquals(TokenRejection.Kind.EXPIRED, rejection(expired).kind());
+    String early = engine.signToken(claims("nbf", now() + 100), null).toCompletableFuture().join();
+    assertEquals(TokenRejection.Kind.NOT_YET_VALID, rejection(early).kind());
+    String badExp = engine.signToken(claims("exp", "soon"), null).toCompletableFuture().join();
+    assertEquals(TokenRejection.Kind.INVALID_CLAIMS, rejection(badExp).kind());
+    assertEquals(TokenRejection.Kind.MALFORMED, rejection("abc").kind());
+    assertEquals(TokenRejection.Kind.MALFORMED, rejection("").kind());
+    assertEquals(TokenRejection.Kind.ENCRYPTED, rejection("a.b.c.d.e").kind());
+    // The client still sees the original's error, whatever the kind.
+    assertEquals("AuthTokenInvalidError", rejection("a.b.c.d.e").error().name());
+    assertEquals("jwt malformed", rejection("a.b.c.d.e").error().getMessage());
+  }
+
+  static TokenRejection rejection(String token) {
+    JwtKeys keys = JwtKeys.hmac(KEY, "HS256", null);
+    return assertThrows(TokenRejection.class,
+        () -> Jws.verify(token, keys.verificationKey(), keys.verifyAlgorithms(), now()));
+  }
+
   // ---- EC curves by their parameters ----
 
   /** A secp256k1 key pair made with openssl (the JDK no longer generates keys on this curve). */
@@ -285,9 +387,10 @@ class JwtSecurityTest {
 
     // Verifying with such a key (were one to get that far) says what jsonwebtoken says.
     String token = b64("{\"alg\":\"ES256\",\"typ\":\"JWT\"}") + "." + b64("{}") + "." + "A".repeat(86);
-    AGError curve = assertThrows(AGError.class,
+    TokenRejection curve = assertThrows(TokenRejection.class,
         () -> Jws.verify(token, PemKeys.publicKey(SECP256K1_PUBLIC), List.of("ES256"), now()));
-    assertEquals("\"alg\" parameter \"ES256\" requires curve \"prime256v1\".", curve.getMessage());
+    assertEquals("\"alg\" parameter \"ES256\" requires curve \"prime256v1\".", curve.error().getMessage());
+    assertEquals(TokenRejection.Kind.NOT_SIGNED_HERE, curve.kind());
   }
 
   // ---- malformed SEC1 keys ----
