@@ -180,6 +180,10 @@ public final class IdentityProvider {
       if (invalid.hasErrorCode(ErrorCodes.AUDIENCE_INVALID) || invalid.hasErrorCode(ErrorCodes.AUDIENCE_MISSING)) {
         return invalidClaims("jwt audience invalid. expected: " + String.join(" or ", info.getExpectedAudience()));
       }
+      if (invalid.hasErrorCode(ErrorCodes.JSON_INVALID) || invalid.hasErrorCode(ErrorCodes.MALFORMED_CLAIM)) {
+        // Claims read after the signature (or decryption) succeeded: the provider's token.
+        return invalidClaims(detail(invalid));
+      }
     }
     // A JOSE failure under the token (its algorithm is not a configured one, no key of the
     // provider resolves or fits it, it does not decrypt): not this provider's token.
@@ -187,13 +191,17 @@ public final class IdentityProvider {
       return notIssuedHere("invalid signature");
     }
     if (invalid != null) {
-      String detail = invalid.getErrorDetails().isEmpty() ? invalid.getMessage()
-          : invalid.getErrorDetails().get(0).getErrorMessage();
-      return invalidClaims(detail);
+      return invalidClaims(detail(invalid));
     }
     // Checks SmallRye makes on verified claims (iat and exp, smallrye.jwt.time-to-live, ...):
     // its message is the client's.
     return invalidClaims(failure.getMessage());
+  }
+
+  /** jose4j's own words for the first problem, without the token it quotes in its message. */
+  private static String detail(InvalidJwtException invalid) {
+    return invalid.getErrorDetails().isEmpty() ? invalid.getOriginalMessage()
+        : invalid.getErrorDetails().get(0).getErrorMessage();
   }
 
   private static TokenRejection notIssuedHere(String message) {

@@ -87,7 +87,7 @@ final class Jws {
   /**
    * The verified payload.
    *
-   * @throws TokenRejection with the error the socket reports for jsonwebtoken's
+   * @throws TokenRejection carrying the error the socket reports for jsonwebtoken's
    */
   static Map<String, Object> verify(String token, Key key, List<String> algorithms, long nowSeconds) {
     Decoded decoded = decode(token);

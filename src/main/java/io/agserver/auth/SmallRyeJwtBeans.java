@@ -1,8 +1,14 @@
 package io.agserver.auth;
 
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.context.Dependent;
+import jakarta.enterprise.context.RequestScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
 import jakarta.enterprise.inject.spi.Extension;
 import jakarta.enterprise.inject.spi.ProcessAnnotatedType;
+import jakarta.enterprise.inject.spi.WithAnnotations;
+import jakarta.inject.Inject;
 
 /**
  * Keeps SmallRye JWT's CDI beans out of the application. The WAR bundles SmallRye JWT as a
@@ -15,7 +21,10 @@ import jakarta.enterprise.inject.spi.ProcessAnnotatedType;
  */
 public class SmallRyeJwtBeans implements Extension {
 
-  void veto(@Observes ProcessAnnotatedType<?> type) {
+  // Only types that could be beans (SmallRye JWT 4.6's are scoped, produce or inject), so the
+  // container does not call this for every type of the application.
+  void veto(@Observes @WithAnnotations({ApplicationScoped.class, RequestScoped.class, Dependent.class,
+      Produces.class, Inject.class}) ProcessAnnotatedType<?> type) {
     if (type.getAnnotatedType().getJavaClass().getName().startsWith("io.smallrye.jwt.")) {
       type.veto();
     }

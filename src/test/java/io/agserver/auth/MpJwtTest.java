@@ -375,6 +375,16 @@ class MpJwtTest {
         claims -> claims.setClaim("tenant", "acme"))).get("tenant"));
   }
 
+  @Test
+  void aProviderTokenWithAMalformedClaimIsTheProvidersInvalidToken() throws Exception {
+    KeyPair idp = JwtSecurityTest.rsa();
+    JwtAuthEngine engine = engine(Map.of("mp.jwt.verify.publickey", publicPem(idp)));
+    AGError error = refused(engine, idpToken("RS256", idp.getPrivate(), null, claims -> claims.setClaim("exp", "soon")));
+    assertEquals("AuthTokenInvalidError", error.name());
+    assertTrue(error.getMessage().contains("exp"), error.getMessage());
+    assertFalse(error.getMessage().contains("eyJ"), "the message does not quote the token: " + error.getMessage());
+  }
+
   // ---- encrypted tokens: mp.jwt.decrypt.key.location ----
 
   @Test
