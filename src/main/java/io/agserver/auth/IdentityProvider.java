@@ -108,7 +108,7 @@ public final class IdentityProvider {
    * (no key of its verifies or decrypts it, or its algorithm is not one configured), else the
    * provider's verdict (expired, not yet valid, invalid claims) with the error the client sees.
    */
-  public CompletionStage<Map<String, Object>> verify(String token) {
+  CompletionStage<Map<String, Object>> verify(String token) {
     if (executor != null) {
       return CompletableFuture.supplyAsync(() -> verifyNow(token), executor);
     }
