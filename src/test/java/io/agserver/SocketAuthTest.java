@@ -280,9 +280,9 @@ class SocketAuthTest {
     java.security.KeyPair idp = generator.generateKeyPair();
     String publicPem = "-----BEGIN PUBLIC KEY-----\n"
         + java.util.Base64.getMimeEncoder().encodeToString(idp.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----";
-    server.setAuthEngine(new JwtAuthEngine(JwtKeys.hmac(KEY, "HS256", null), io.agserver.auth.MpJwtVerifier.from(
-        key -> Optional.ofNullable(Map.of("mp.jwt.verify.publickey", publicPem,
-            "mp.jwt.verify.publickey.algorithm", "ES256", "mp.jwt.verify.issuer", "https://idp").get(key)))));
+    server.setAuthEngine(new JwtAuthEngine(JwtKeys.hmac(KEY, "HS256", null), io.agserver.auth.MpJwtConfig.provider(
+        Map.of("mp.jwt.verify.publickey", publicPem,
+            "mp.jwt.verify.publickey.algorithm", "ES256", "mp.jwt.verify.issuer", "https://idp"))));
     org.jose4j.jwt.JwtClaims claims = new org.jose4j.jwt.JwtClaims();
     claims.setIssuer("https://idp");
     claims.setSubject("user-7");

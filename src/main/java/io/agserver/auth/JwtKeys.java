@@ -8,12 +8,16 @@ import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.RSAKey;
+import java.security.spec.ECParameterSpec;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Logger;
 
+import org.jose4j.keys.EllipticCurves;
 import org.jose4j.keys.HmacKey;
 
 import io.agserver.config.AGServerOptions;
@@ -25,9 +29,25 @@ import io.agserver.config.AGServerOptions;
  * default; with a key pair, RS256 or the EC key's ES algorithm when unset); the verification
  * algorithms are {@code authVerifyAlgorithms}, else {@code authAlgorithm}, else every algorithm of
  * the key's family as jsonwebtoken allows by default. A token's header never adds an algorithm,
- * and {@code none} is refused everywhere. Inconsistent options fail at startup.
+ * and {@code none} is refused everywhere. Inconsistent options fail at startup: among them RSA
+ * keys under 2048 bits and EC keys on a curve other than P-256, P-384 and P-521.
  */
 public final class JwtKeys {
+
+  private static final Logger LOG = Logger.getLogger(JwtKeys.class.getName());
+
+  /**
+   * The curves of ES256, ES384 and ES512 by the names Node gives them (jsonwebtoken's messages
+   * use these), and secp256k1, only to name it in errors: jose4j knows its parameters.
+   */
+  private static final Map<String, ECParameterSpec> CURVES = new LinkedHashMap<>();
+
+  static {
+    CURVES.put("prime256v1", EllipticCurves.P256);
+    CURVES.put("secp384r1", EllipticCurves.P384);
+    CURVES.put("secp521r1", EllipticCurves.P521);
+    CURVES.put("secp256k1", EllipticCurves.SECP256K1);
+  }
 
   static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
       "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
@@ -54,7 +74,14 @@ public final class JwtKeys {
       return keyPair(privateKey, publicKey, algorithm, verify);
     }
     String secret = options.authKey().orElseGet(JwtKeys::randomSecret);
-    return hmac(secret, algorithm, verify);
+    JwtKeys keys = hmac(secret, algorithm, verify);
+    if (!Jws.validatesKey(keys.signAlgorithm, keys.signingKey)) {
+      // Accepted as jsonwebtoken accepts it (see Jws), but worth a word: it is guessed sooner.
+      LOG.warning(AGServerOptions.PREFIX + "authKey has " + keys.signingKey.getEncoded().length * 8
+          + " bits, fewer than the " + Jws.hashBits(keys.signAlgorithm) + " that " + keys.signAlgorithm
+          + " calls for (RFC 7518 3.2); it is used as socketcluster-server would use it, but a longer key is safer");
+    }
+    return keys;
   }
 
   /**
@@ -83,6 +110,13 @@ public final class JwtKeys {
    */
   public static JwtKeys keyPair(PrivateKey privateKey, PublicKey publicKey, String algorithm,
       List<String> verifyAlgorithms) {
+    checkCurve("authPrivateKey", privateKey);
+    checkCurve("authPublicKey", publicKey);
+    if (publicKey instanceof RSAKey rsa && rsa.getModulus().bitLength() < 2048) {
+      // jose4j's minimum for every RSA algorithm (jsonwebtoken checks it only when signing).
+      throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + "authPublicKey: an RSA key of "
+          + rsa.getModulus().bitLength() + " bits, and RS*/PS* need at least 2048");
+    }
     String sign = algorithm != null ? algorithm("authAlgorithm", algorithm)
         : privateKey instanceof ECKey ec ? algorithmFor(curveName(ec)) : "RS256";
     checkSigningKey(sign, privateKey);
@@ -109,11 +143,6 @@ public final class JwtKeys {
 
   Key verificationKey() {
     return verificationKey;
-  }
-
-  /** The key's public half, for tests and for peers that verify our tokens. */
-  public Key publicVerificationKey() {
-    return verificationKey instanceof PublicKey ? verificationKey : null;
   }
 
   // ---- checks ----
@@ -194,20 +223,40 @@ public final class JwtKeys {
       @SuppressWarnings("unchecked")
       K key = (K) (privateKey ? PemKeys.privateKey(pem) : PemKeys.publicKey(pem));
       return key;
-    } catch (GeneralSecurityException e) {
+    } catch (GeneralSecurityException | RuntimeException e) {
+      // RuntimeException too: a key factory may throw one on input it cannot make sense of.
       throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + option
           + ": not a usable PEM " + (privateKey ? "private" : "public") + " key (" + e.getMessage() + ")", e);
     }
   }
 
-  /** Node's name of an EC key's curve: prime256v1, secp384r1, secp521r1 (by field size). */
+  /**
+   * Node's name of the curve an EC key is on (prime256v1, secp384r1, secp521r1, or secp256k1),
+   * by the key's parameters: curve, generator, order and cofactor; null for another curve.
+   */
   static String curveName(ECKey key) {
-    return switch (key.getParams().getCurve().getField().getFieldSize()) {
-      case 256 -> "prime256v1";
-      case 384 -> "secp384r1";
-      case 521 -> "secp521r1";
-      default -> "unsupported";
-    };
+    ECParameterSpec params = key.getParams();
+    for (Map.Entry<String, ECParameterSpec> curve : CURVES.entrySet()) {
+      ECParameterSpec known = curve.getValue();
+      if (params.getCurve().equals(known.getCurve()) && params.getGenerator().equals(known.getGenerator())
+          && params.getOrder().equals(known.getOrder()) && params.getCofactor() == known.getCofactor()) {
+        return curve.getKey();
+      }
+    }
+    return null;
+  }
+
+  /** EC keys must be on one of the ES algorithms' curves. */
+  private static void checkCurve(String option, Key key) {
+    if (!(key instanceof ECKey ec)) {
+      return;
+    }
+    String curve = curveName(ec);
+    if (!"prime256v1".equals(curve) && !"secp384r1".equals(curve) && !"secp521r1".equals(curve)) {
+      throw new IllegalArgumentException("Invalid value for " + AGServerOptions.PREFIX + option + ": an EC key on "
+          + (curve == null ? "an unsupported curve" : "curve " + curve) + ", and ES256, ES384 and ES512 need "
+          + "prime256v1 (P-256), secp384r1 (P-384) or secp521r1 (P-521)");
+    }
   }
 
   static String curveFor(String esAlgorithm) {

@@ -116,46 +116,107 @@ final class PemKeys {
     }
   }
 
-  /** The named curve of a SEC1 ECPrivateKey: its [0] parameters, an OID. */
-  private static byte[] curveOf(byte[] sec1) throws GeneralSecurityException {
-    // ECPrivateKey ::= SEQUENCE { version INTEGER, privateKey OCTET STRING, [0] ECParameters, [1] BIT STRING }
-    int[] pos = {0};
-    expect(sec1, pos, 0x30);
-    readLength(sec1, pos);
-    while (pos[0] < sec1.length) {
-      int tag = sec1[pos[0]++] & 0xff;
-      int length = readLength(sec1, pos);
+  /**
+   * The named curve of a SEC1 ECPrivateKey: its [0] parameters, a whole OID TLV. Every length is
+   * checked against the input, so malformed DER is a GeneralSecurityException, never a read
+   * past the end.
+   */
+  static byte[] curveOf(byte[] sec1) throws GeneralSecurityException {
+    // ECPrivateKey ::= SEQUENCE { version INTEGER, privateKey OCTET STRING,
+    //                             [0] ECParameters OPTIONAL, [1] BIT STRING OPTIONAL }
+    Der outer = new Der(sec1, 0, sec1.length);
+    Der key = outer.nested(0x30);
+    outer.end();
+    key.skip(0x02);
+    key.skip(0x04);
+    while (key.hasMore()) {
+      int tag = key.peekTag();
+      Der field = key.nested(tag);
       if (tag == 0xa0) {
-        return Arrays.copyOfRange(sec1, pos[0], pos[0] + length);
+        int start = field.pos;
+        field.skip(0x06);
+        field.end();
+        return Arrays.copyOfRange(sec1, start, field.pos);
       }
-      pos[0] += length;
     }
     throw new GeneralSecurityException("the EC private key does not name its curve");
   }
 
-  private static void expect(byte[] der, int[] pos, int tag) throws GeneralSecurityException {
-    if (pos[0] >= der.length || (der[pos[0]++] & 0xff) != tag) {
-      throw new GeneralSecurityException("malformed DER");
-    }
-  }
+  /** A bounds-checked reader of the DER elements in der[pos, limit). */
+  private static final class Der {
+    private final byte[] der;
+    private final int limit;
+    private int pos;
 
-  private static int readLength(byte[] der, int[] pos) throws GeneralSecurityException {
-    if (pos[0] >= der.length) {
-      throw new GeneralSecurityException("malformed DER");
+    Der(byte[] der, int pos, int limit) {
+      this.der = der;
+      this.pos = pos;
+      this.limit = limit;
     }
-    int first = der[pos[0]++] & 0xff;
-    if (first < 0x80) {
-      return first;
+
+    boolean hasMore() {
+      return pos < limit;
     }
-    int bytes = first & 0x7f;
-    if (bytes > 3 || pos[0] + bytes > der.length) {
-      throw new GeneralSecurityException("malformed DER");
+
+    int peekTag() throws GeneralSecurityException {
+      if (pos >= limit) {
+        throw malformed("truncated");
+      }
+      return der[pos] & 0xff;
     }
-    int length = 0;
-    for (int i = 0; i < bytes; i++) {
-      length = (length << 8) | (der[pos[0]++] & 0xff);
+
+    /** The content of the next element, which must have this tag, as a reader of its own. */
+    Der nested(int tag) throws GeneralSecurityException {
+      int length = header(tag);
+      Der content = new Der(der, pos, pos + length);
+      pos += length;
+      return content;
     }
-    return length;
+
+    void skip(int tag) throws GeneralSecurityException {
+      int length = header(tag);
+      pos += length;
+    }
+
+    void end() throws GeneralSecurityException {
+      if (pos != limit) {
+        throw malformed("unexpected bytes after an element");
+      }
+    }
+
+    /** Reads a tag and a length; the content must fit before the limit. */
+    private int header(int tag) throws GeneralSecurityException {
+      int actual = peekTag();
+      if (actual != tag) {
+        throw malformed(String.format("expected tag 0x%02x, found 0x%02x", tag, actual));
+      }
+      pos++;
+      if (pos >= limit) {
+        throw malformed("truncated");
+      }
+      int first = der[pos++] & 0xff;
+      int length;
+      if (first < 0x80) {
+        length = first;
+      } else {
+        int bytes = first & 0x7f;
+        if (bytes == 0 || bytes > 3 || bytes > limit - pos) {
+          throw malformed("bad length");
+        }
+        length = 0;
+        for (int i = 0; i < bytes; i++) {
+          length = (length << 8) | (der[pos++] & 0xff);
+        }
+      }
+      if (length > limit - pos) {
+        throw malformed("an element longer than its input");
+      }
+      return length;
+    }
+
+    private static GeneralSecurityException malformed(String detail) {
+      return new GeneralSecurityException("malformed DER in the EC private key (" + detail + ")");
+    }
   }
 
   private static byte[] integer0() {
