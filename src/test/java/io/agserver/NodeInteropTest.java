@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import io.agserver.auth.JwtAuthEngine;
-import io.agserver.auth.JwtKeys;
+import io.agserver.auth.jwt.JwtAuthEngine;
+import io.agserver.auth.jwt.JwtKeys;
 import io.agserver.config.AGServerOptions;
 import io.agserver.protocol.JsonCodec;
 

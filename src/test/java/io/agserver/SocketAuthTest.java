@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 import io.agserver.auth.AuthTokenOptions;
 import io.agserver.auth.DeauthenticateOptions;
-import io.agserver.auth.JwtAuthEngine;
-import io.agserver.auth.JwtKeys;
+import io.agserver.auth.jwt.JwtAuthEngine;
+import io.agserver.auth.jwt.JwtKeys;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGAuthenticationEvent;
 import io.agserver.event.AGAuthenticationStateChangeEvent;
@@ -280,7 +280,7 @@ class SocketAuthTest {
     java.security.KeyPair idp = generator.generateKeyPair();
     String publicPem = "-----BEGIN PUBLIC KEY-----\n"
         + java.util.Base64.getMimeEncoder().encodeToString(idp.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----";
-    server.setAuthEngine(new JwtAuthEngine(JwtKeys.hmac(KEY, "HS256", null), io.agserver.auth.MpJwtConfig.provider(
+    server.setAuthEngine(new JwtAuthEngine(JwtKeys.hmac(KEY, "HS256", null), io.agserver.auth.jwt.MpJwtConfig.provider(
         Map.of("mp.jwt.verify.publickey", publicPem,
             "mp.jwt.verify.publickey.algorithm", "ES256", "mp.jwt.verify.issuer", "https://idp"))));
     org.jose4j.jwt.JwtClaims claims = new org.jose4j.jwt.JwtClaims();

@@ -17,7 +17,7 @@ public interface AuthEngine {
 
   /**
    * Signs {@code claims} as they are. The socket has already written {@code iat}, {@code exp}
-   * and {@code nbf} as jsonwebtoken does (see {@link TokenClaims}); an engine adds nothing the
+   * and {@code nbf} as jsonwebtoken does (see {@link io.agserver.auth.jwt.TokenClaims}); an engine adds nothing the
    * socket's {@code authToken} would not show. Completes with the compact JWS.
    */
   CompletionStage<String> signToken(Map<String, Object> claims, AGServerSocket socket);

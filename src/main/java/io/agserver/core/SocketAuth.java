@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.agserver.auth.AuthEngine;
 import io.agserver.auth.AuthTokenOptions;
 import io.agserver.auth.DeauthenticateOptions;
-import io.agserver.auth.TokenClaims;
+import io.agserver.auth.jwt.TokenClaims;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGAuthenticationEvent;
 import io.agserver.event.AGAuthenticationStateChangeEvent;

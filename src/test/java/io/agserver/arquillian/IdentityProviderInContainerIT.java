@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.agserver.AGServer;
-import io.agserver.auth.JwtAuthEngine;
+import io.agserver.auth.jwt.JwtAuthEngine;
 
 /**
  * Identity provider tokens inside the runtime under test (Open Liberty without its mpJwt and

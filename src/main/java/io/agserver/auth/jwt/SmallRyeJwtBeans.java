@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.context.Dependent;

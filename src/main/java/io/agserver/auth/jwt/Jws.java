@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.nio.charset.StandardCharsets;
 import java.security.Key;
@@ -19,7 +19,7 @@ import org.jose4j.jwa.AlgorithmConstraints.ConstraintType;
 import org.jose4j.jws.JsonWebSignature;
 import org.jose4j.lang.JoseException;
 
-import io.agserver.auth.TokenRejection.Kind;
+import io.agserver.auth.jwt.TokenRejection.Kind;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.JsonCodec;
 

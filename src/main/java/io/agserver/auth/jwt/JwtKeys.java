@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

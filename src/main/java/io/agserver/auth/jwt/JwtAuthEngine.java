@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -7,8 +7,9 @@ import java.util.concurrent.CompletionStage;
 
 import org.eclipse.microprofile.config.Config;
 
+import io.agserver.auth.AuthEngine;
 import io.agserver.AGServerSocket;
-import io.agserver.auth.TokenRejection.Kind;
+import io.agserver.auth.jwt.TokenRejection.Kind;
 import io.agserver.config.AGServerOptions;
 
 /**

@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.ParameterizedType;

@@ -1,4 +1,4 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.time.Instant;
 import java.util.Map;
@@ -21,7 +21,7 @@ import org.jose4j.jwt.consumer.InvalidJwtException;
 import org.jose4j.jwt.consumer.JwtContext;
 import org.jose4j.lang.JoseException;
 
-import io.agserver.auth.TokenRejection.Kind;
+import io.agserver.auth.jwt.TokenRejection.Kind;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.JsonCodec;
 import io.smallrye.jwt.KeyProvider;

@@ -1,9 +1,10 @@
-package io.agserver.auth;
+package io.agserver.auth.jwt;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.agserver.auth.AuthTokenOptions;
 import io.agserver.protocol.JsonCodec;
 
 /**
