@@ -10,10 +10,6 @@ import java.time.ZonedDateTime;
 import java.time.temporal.TemporalAccessor;
 import java.time.temporal.TemporalAmount;
 import java.util.Date;
-import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 
 /** The serializers that make Java values cross the wire the way their JS counterparts would. */
 final class JsModule extends SimpleModule {
@@ -36,12 +32,6 @@ final class JsModule extends SimpleModule {
     addSerializer(TemporalAccessor.class, ToStringSerializer.instance);
     addSerializer(TemporalAmount.class, ToStringSerializer.instance);
     addSerializer(ZoneId.class, ToStringSerializer.instance);
-
-    OptionalSerializer optionals = new OptionalSerializer();
-    addSerializer(Optional.class, optionals);
-    addSerializer(OptionalInt.class, optionals);
-    addSerializer(OptionalLong.class, optionals);
-    addSerializer(OptionalDouble.class, optionals);
 
     addSerializer(Throwable.class, new ThrowableSerializer());
     // Map entries holding it are dropped by the content inclusion filter set in JsonCodec.

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -27,7 +28,7 @@ import java.nio.ByteBuffer;
  * <p>Encoding goes through one {@link ObjectMapper} whose generators write as JSON.stringify:
  * numbers in Number#toString form (1e+21, 1.5e-7, no ".0"), NaN and infinities as null, lone
  * surrogates as &#92;ud800 escapes, control characters as lowercase &#92;u001f; byte[]
- * and ByteBuffer as {"base64":true,"data":...}; dates as Date#toJSON; Optionals as their content;
+ * and ByteBuffer as {"base64":true,"data":...}; dates as Date#toJSON; Optionals as their content or null;
  * records and beans as objects (empty beans as {}); null map values as null. A failure is thrown
  * as an AGError named "TypeError", the error JSON.stringify throws (circular structure, BigInt)
  * and that the JS server passes on unchanged; cycles show up as exceeding the nesting limit.
@@ -49,6 +50,9 @@ public final class JsonCodec implements AGCodec {
         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        // A JS peer has no wrapper type: it gets an Optional's content, or null when empty. That
+        // is the module as it comes (configureAbsentsAsNulls(true) would drop empty properties).
+        .addModule(new Jdk8Module())
         .addModule(new JsModule())
         // JSON.stringify leaves out properties whose value is undefined.
         .defaultPropertyInclusion(com.fasterxml.jackson.annotation.JsonInclude.Value.construct(
