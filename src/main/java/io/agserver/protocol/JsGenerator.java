@@ -63,7 +63,7 @@ final class JsGenerator extends JsonGeneratorDelegate {
   /** The delegate would write the array itself, bypassing the overrides above. */
   @Override
   public void writeArray(double[] array, int offset, int length) throws IOException {
-    _verifyOffsets(array.length, offset, length);
+    checkOffsets(array.length, offset, length);
     writeStartArray(array, length);
     for (int i = offset, end = offset + length; i < end; i++) {
       writeNumber(array[i]);
@@ -73,12 +73,21 @@ final class JsGenerator extends JsonGeneratorDelegate {
 
   @Override
   public void writeArray(String[] array, int offset, int length) throws IOException {
-    _verifyOffsets(array.length, offset, length);
+    checkOffsets(array.length, offset, length);
     writeStartArray(array, length);
     for (int i = offset, end = offset + length; i < end; i++) {
       writeString(array[i]);
     }
     writeEndArray();
+  }
+
+  /** As the generators check these arrays (IllegalArgumentException), without their protected helper. */
+  private static void checkOffsets(int arrayLength, int offset, int length) {
+    if (offset < 0 || length < 0 || offset > arrayLength - length) {
+      throw new IllegalArgumentException(String.format(
+          "invalid argument(s) (offset=%d, length=%d) for input array of %d element",
+          offset, length, arrayLength));
+    }
   }
 
   @Override

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -114,9 +113,9 @@ public final class JsonCodec implements AGCodec {
    * map or, for the common plain values, a serializer provider. One of these goes out per RPC.
    */
   public String encodeResponse(Object rid, String field, Object value) {
-    // Jackson's own recycled text buffers, as writeValueAsString uses: a StringWriter's
-    // synchronized, growing StringBuffer cost more than the Map path this one is meant to beat.
-    SegmentedStringWriter out = new SegmentedStringWriter(mapper.getFactory()._getBufferRecycler());
+    // Not a StringWriter: its synchronized, growing StringBuffer cost more than the Map path this
+    // one is meant to beat. The generator's own buffers are recycled by the factory either way.
+    StringSink out = new StringSink();
     try {
       try (JsonGenerator generator = mapper.createGenerator(out)) {
         generator.writeStartObject();
@@ -128,7 +127,7 @@ public final class JsonCodec implements AGCodec {
         }
         generator.writeEndObject();
       }
-      return out.getAndClear();
+      return out.text();
     } catch (JsonProcessingException e) {
       throw new AGError("TypeError", e.getOriginalMessage(), e);
     } catch (IOException e) {
