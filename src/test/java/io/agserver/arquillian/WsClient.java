@@ -8,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.websocket.ClientEndpointConfig;
 import jakarta.websocket.CloseReason;
@@ -31,6 +32,7 @@ public final class WsClient extends Endpoint implements AutoCloseable {
   private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
   private volatile boolean answerPings = true;
+  private final AtomicInteger pings = new AtomicInteger();
   private volatile Session session;
   private int cid;
 
@@ -45,6 +47,7 @@ public final class WsClient extends Endpoint implements AutoCloseable {
   public void onOpen(Session session, EndpointConfig config) {
     session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
       if (text.isEmpty()) {
+        pings.incrementAndGet();
         if (answerPings) {
           session.getAsyncRemote().sendText("");
         }
@@ -66,6 +69,11 @@ public final class WsClient extends Endpoint implements AutoCloseable {
 
   public void answerPings(boolean answer) {
     answerPings = answer;
+  }
+
+  /** How many pings ('') the server has sent this client so far, answered or not. */
+  public int pings() {
+    return pings.get();
   }
 
   /** Sends #handshake and returns the answer's data ({id, pingTimeout, isAuthenticated}). */
