@@ -45,11 +45,16 @@ public final class WsClient extends Endpoint implements AutoCloseable {
 
   @Override
   public void onOpen(Session session, EndpointConfig config) {
+    this.session = session; // before connectToServer returns: a ping may come first
     session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
       if (text.isEmpty()) {
         pings.incrementAndGet();
         if (answerPings) {
-          session.getAsyncRemote().sendText("");
+          try {
+            write("");
+          } catch (IOException | IllegalStateException closing) {
+            // The socket is closing: the pong no longer matters.
+          }
         }
         return;
       }
@@ -101,8 +106,17 @@ public final class WsClient extends Endpoint implements AutoCloseable {
     packet.put("event", event);
     packet.put("data", data);
     packet.put("cid", ++cid);
-    session.getBasicRemote().sendText(JSON.writeValueAsString(packet));
+    write(JSON.writeValueAsString(packet));
     return cid;
+  }
+
+  /**
+   * Every write of this client, pongs and closes included, one at a time: Liberty's client refuses
+   * a write while another is in progress ("write not allowed"), as an asynchronous pong could be.
+   * (A close does not wait for message handlers, which may close themselves: no deadlock.)
+   */
+  private synchronized void write(String text) throws IOException {
+    session.getBasicRemote().sendText(text);
   }
 
   @SuppressWarnings("unchecked")
@@ -126,12 +140,12 @@ public final class WsClient extends Endpoint implements AutoCloseable {
     return closed.get(timeoutMillis, TimeUnit.MILLISECONDS);
   }
 
-  public void close(int code, String reason) throws IOException {
+  public synchronized void close(int code, String reason) throws IOException {
     session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), reason));
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
     if (session != null && session.isOpen()) {
       session.close();
     }
