@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Errors;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * One RPC from a client ({@code invoke} on the client side): answer it once with {@link #end} or

@@ -30,7 +30,7 @@ import io.agserver.core.SocketContext;
 import io.agserver.core.SocketSubscriptions;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;

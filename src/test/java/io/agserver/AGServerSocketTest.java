@@ -27,7 +27,7 @@ import io.agserver.event.AGHandshakeEvent;
 import io.agserver.event.AGSocketEvent;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGError;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /** The socket state machine against a recording transport: handshake, timers, RPC, closes. */
 class AGServerSocketTest {

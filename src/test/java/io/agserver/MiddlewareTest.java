@@ -25,7 +25,7 @@ import io.agserver.middleware.InboundMiddleware;
 import io.agserver.middleware.InboundRawMiddleware;
 import io.agserver.middleware.OutboundMiddleware;
 import io.agserver.protocol.AGError;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /** The middleware lines: chains, transforms, blocks, late decisions and ordering. */
 class MiddlewareTest {

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import io.agserver.auth.jwt.JwtAuthEngine;
 import io.agserver.auth.jwt.JwtKeys;
 import io.agserver.config.AGServerOptions;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * Tokens between agserver and Node's socketcluster-server 20, both ways, with the real Node server

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGSubscriptionEvent;
 import io.agserver.event.AGUnsubscriptionEvent;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGChannel;
 import io.agserver.pubsub.AGSimpleBroker;
 

@@ -36,7 +36,7 @@ import io.agserver.event.AGHandshakeEvent;
 import io.agserver.event.AGSocketEvent;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGError;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * A socket's authentication against a recording transport, checked against what

@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 import io.agserver.config.AGServerOptions;
 import io.agserver.core.PendingInvokes;
 import io.agserver.event.AGWarningEvent;
-import io.agserver.protocol.AGCodec;
+import io.agserver.codec.AGCodec;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 import io.agserver.transport.AGTransport;
 
 /**

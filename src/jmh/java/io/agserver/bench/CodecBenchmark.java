@@ -14,7 +14,7 @@ import org.openjdk.jmh.annotations.State;
 
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Errors;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGSimpleBroker;
 
 /**

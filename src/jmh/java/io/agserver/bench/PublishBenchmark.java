@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 import io.agserver.AGServer;
 import io.agserver.core.Connection;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * One publish to a channel with 1, 100 or 1000 subscribers, per publish: the broker encodes it

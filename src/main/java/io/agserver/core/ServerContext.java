@@ -3,7 +3,7 @@ package io.agserver.core;
 import io.agserver.AGServer;
 import io.agserver.auth.AuthEngine;
 import io.agserver.config.AGServerOptions;
-import io.agserver.protocol.AGCodec;
+import io.agserver.codec.AGCodec;
 import io.agserver.pubsub.AGExchange;
 import io.agserver.pubsub.BrokerEngine;
 

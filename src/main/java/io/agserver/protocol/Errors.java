@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.agserver.codec.JsonCodec;
+import io.agserver.codec.JsNumbers;
 
 /**
  * sc-errors' dehydrateError and hydrateError: errors to and from the plain objects that cross the

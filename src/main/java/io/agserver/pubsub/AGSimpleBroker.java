@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-import io.agserver.protocol.AGCodec;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.AGCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * The in-memory broker of one instance. A publish is encoded once and the same frame is handed

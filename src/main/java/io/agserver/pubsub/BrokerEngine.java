@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
-import io.agserver.protocol.AGCodec;
+import io.agserver.codec.AGCodec;
 
 /**
  * Moves publishes between subscribers: in memory by default ({@link AGSimpleBroker}), across

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import io.agserver.codec.JsonCodec;
 
 /** Undefined crosses the wire as JSON.stringify writes undefined. */
 class UndefinedTest {

@@ -23,7 +23,7 @@ import org.jose4j.lang.JoseException;
 
 import io.agserver.auth.jwt.TokenRejection.Kind;
 import io.agserver.protocol.AGError;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 import io.smallrye.jwt.KeyProvider;
 import io.smallrye.jwt.auth.principal.DecryptionKeyLocationResolver;
 import io.smallrye.jwt.auth.principal.DefaultJWTTokenParser;

@@ -21,7 +21,7 @@ import org.jose4j.lang.JoseException;
 
 import io.agserver.auth.jwt.TokenRejection.Kind;
 import io.agserver.protocol.AGError;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * Compact JWS as jsonwebtoken 9 signs and verifies them, signed and verified by jose4j's

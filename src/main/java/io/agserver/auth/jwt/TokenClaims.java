@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.agserver.auth.AuthTokenOptions;
-import io.agserver.protocol.JsonCodec;
+import io.agserver.codec.JsonCodec;
 
 /**
  * The claims of a token the server signs, written as jsonwebtoken writes them for

@@ -1,10 +1,12 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.IOException;
 import java.util.Map;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Errors;
 
 /**
  * Errors put straight into a packet. An AGError is written as JSON.stringify writes an sc-errors

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import com.fasterxml.jackson.core.SerializableString;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -10,6 +10,7 @@ import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
+import io.agserver.protocol.Undefined;
 
 /**
  * Optionals have no JS counterpart: a peer sees their content, or null when empty, wherever they

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -17,6 +17,8 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Undefined;
 
 /**
  * The default codec: sc-formatter's JSON with what JSON.parse and JSON.stringify do in a JS peer.

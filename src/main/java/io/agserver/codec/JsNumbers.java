@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import com.fasterxml.jackson.core.io.NumberOutput;
 import java.math.BigDecimal;
@@ -11,14 +11,14 @@ import java.math.BigDecimal;
  * because JDK 17's {@code Double.toString} sometimes emits more digits than needed. Only the layout
  * differs from Java's and is redone here.
  */
-final class JsNumbers {
+public final class JsNumbers {
 
   private static final double MAX_SAFE_INTEGER = 9007199254740992d;
 
   private JsNumbers() {
   }
 
-  static String toString(double value) {
+  public static String toString(double value) {
     if (Double.isNaN(value)) {
       return "NaN";
     }
@@ -40,7 +40,7 @@ final class JsNumbers {
    * Floats keep their own shortest digits (0.1f gives "0.1"), which is what a Java author means,
    * although JS would see the widened double 0.10000000149011612.
    */
-  static String toString(float value) {
+  public static String toString(float value) {
     if (Float.isNaN(value) || Float.isInfinite(value)) {
       return toString((double) value);
     }

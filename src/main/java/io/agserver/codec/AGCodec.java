@@ -1,6 +1,7 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import java.nio.ByteBuffer;
+import io.agserver.protocol.AGError;
 
 /**
  * The wire codec, with sc-formatter's contract. Pluggable; {@link JsonCodec} is the default.

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Undefined;
 
 /** encodeResponse writes exactly what encode writes for the response map it stands for. */
 class JsonCodecResponseTest {

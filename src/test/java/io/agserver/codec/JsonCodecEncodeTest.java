@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import io.agserver.protocol.AGError;
 
 /** Expected texts are what sc-formatter's encode gives in node for the JS equivalent. */
 class JsonCodecEncodeTest {

@@ -1,4 +1,4 @@
-package io.agserver.protocol;
+package io.agserver.codec;
 
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
@@ -10,6 +10,7 @@ import java.time.ZonedDateTime;
 import java.time.temporal.TemporalAccessor;
 import java.time.temporal.TemporalAmount;
 import java.util.Date;
+import io.agserver.protocol.Undefined;
 
 /** The serializers that make Java values cross the wire the way their JS counterparts would. */
 final class JsModule extends SimpleModule {
