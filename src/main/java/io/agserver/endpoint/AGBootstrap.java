@@ -22,12 +22,30 @@ import io.agserver.AGServer;
 @WebListener
 public final class AGBootstrap implements ServletContextListener {
 
+  private TransportThreads threads;
+
   @Override
   public void contextInitialized(ServletContextEvent event) {
-    ServletContext context = event.getServletContext();
     AGServer server = CDI.current().select(AGServer.class).get();
+    threads = register(event.getServletContext(), server, "agserver-upgrade");
+  }
+
+  @Override
+  public void contextDestroyed(ServletContextEvent event) {
+    if (threads != null) {
+      threads.shutdown();
+    }
+  }
+
+  /**
+   * Serves {@code server} at its path in {@code context}: the upgrade filter (named
+   * {@code filterName}, unique in the application) and the WebSocket endpoint, with transport
+   * threads from the container's managed thread factory where there is one. Returns the threads,
+   * for the application's end.
+   */
+  static TransportThreads register(ServletContext context, AGServer server, String filterName) {
     String path = server.path();
-    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter(server));
+    FilterRegistration.Dynamic filter = context.addFilter(filterName, new UpgradeRequestFilter(server));
     if (filter != null) {
       filter.setAsyncSupported(true);
       filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, path, stripSlash(path));
@@ -36,14 +54,17 @@ public final class AGBootstrap implements ServletContextListener {
     if (container == null) {
       throw new IllegalStateException("No Jakarta WebSocket container: enable the websocket feature");
     }
+    TransportThreads threads = new TransportThreads(TransportThreads.containerFactory(),
+        server.options().senderThreads(), server.options().sendTimeout());
     ServerEndpointConfig config = ServerEndpointConfig.Builder.create(AGEndpoint.class, path)
-        .configurator(new AGEndpointConfigurator(server))
+        .configurator(new AGEndpointConfigurator(server, threads))
         .build();
     try {
       container.addEndpoint(config);
     } catch (DeploymentException e) {
       throw new IllegalStateException("Cannot register the SocketCluster endpoint at " + path, e);
     }
+    return threads;
   }
 
   private static String stripSlash(String path) {

@@ -21,12 +21,12 @@ public final class AGEndpoint extends Endpoint {
   static final String REQUEST_PROPERTY = "io.agserver.upgradeRequest";
 
   private final AGServer server;
-  private final Senders senders;
+  private final TransportThreads threads;
   private volatile AGServerSocket socket;
 
-  AGEndpoint(AGServer server, Senders senders) {
+  AGEndpoint(AGServer server, TransportThreads threads) {
     this.server = server;
-    this.senders = senders;
+    this.threads = threads;
   }
 
   @Override
@@ -42,7 +42,7 @@ public final class AGEndpoint extends Endpoint {
     if (request == null) {
       request = UpgradeRequests.fromSession(session);
     }
-    AGServerSocket created = server.accept(new JakartaTransport(session, senders), request);
+    AGServerSocket created = server.accept(new JakartaTransport(session, threads), request);
     socket = created;
     // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
     MessageAssembler assembler = new MessageAssembler(created, maxPayload);

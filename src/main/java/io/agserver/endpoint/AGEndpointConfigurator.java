@@ -10,12 +10,11 @@ import io.agserver.AGServer;
 final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
 
   private final AGServer server;
-  /** The threads writing to this server's sessions; they end when idle, after an undeploy too. */
-  private final Senders senders;
-
-  AGEndpointConfigurator(AGServer server) {
+  /** The threads writing to and closing this server's sessions. */
+  private final TransportThreads threads;
+  AGEndpointConfigurator(AGServer server, TransportThreads threads) {
     this.server = server;
-    this.senders = new Senders(server.options().senderThreads());
+    this.threads = threads;
   }
 
   @Override
@@ -28,6 +27,6 @@ final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
   @Override
   @SuppressWarnings("unchecked")
   public <T> T getEndpointInstance(Class<T> endpointClass) {
-    return (T) new AGEndpoint(server, senders);
+    return (T) new AGEndpoint(server, threads);
   }
 }
