@@ -56,8 +56,9 @@ public final class AGBootstrap implements ServletContextListener {
     }
     TransportThreads threads = new TransportThreads(TransportThreads.containerFactory(),
         server.options().senderThreads(), server.options().sendTimeout());
+    DeflateNegotiator deflate = PerMessageDeflate.forServer(server, container);
     ServerEndpointConfig config = ServerEndpointConfig.Builder.create(AGEndpoint.class, path)
-        .configurator(new AGEndpointConfigurator(server, threads))
+        .configurator(new AGEndpointConfigurator(server, threads, deflate))
         .build();
     try {
       container.addEndpoint(config);

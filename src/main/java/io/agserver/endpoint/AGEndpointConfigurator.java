@@ -1,20 +1,30 @@
 package io.agserver.endpoint;
 
+import java.util.List;
+
+import jakarta.websocket.Extension;
 import jakarta.websocket.HandshakeResponse;
 import jakarta.websocket.server.HandshakeRequest;
 import jakarta.websocket.server.ServerEndpointConfig;
 
 import io.agserver.AGServer;
 
-/** Creates one {@link AGEndpoint} per connection and records its upgrade request. */
+/**
+ * Creates one {@link AGEndpoint} per connection, records its upgrade request and decides its
+ * extensions: permessage-deflate where the option is on and the runtime can run it, else none.
+ */
 final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
 
   private final AGServer server;
   /** The threads writing to and closing this server's sessions. */
   private final TransportThreads threads;
-  AGEndpointConfigurator(AGServer server, TransportThreads threads) {
+  /** Null when no extension is to be negotiated. */
+  private final DeflateNegotiator deflate;
+
+  AGEndpointConfigurator(AGServer server, TransportThreads threads, DeflateNegotiator deflate) {
     this.server = server;
     this.threads = threads;
+    this.deflate = deflate;
   }
 
   @Override
@@ -22,6 +32,19 @@ final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
     // Jakarta WebSocket 2.1 hands each connection its own copy of the user properties.
     config.getUserProperties().put(AGEndpoint.REQUEST_PROPERTY,
         UpgradeRequests.fromHandshake(request, UpgradeRequestFilter.current()));
+  }
+
+  /**
+   * Never the container's default: with the option off nothing is negotiated (ws's behaviour),
+   * and an extension the runtime cannot run is never named in the response.
+   */
+  @Override
+  public List<Extension> getNegotiatedExtensions(List<Extension> installed, List<Extension> requested) {
+    if (deflate == null || requested == null || requested.isEmpty()) {
+      return List.of();
+    }
+    Extension accepted = deflate.negotiate(requested);
+    return accepted == null ? List.of() : List.of(accepted);
   }
 
   @Override
