@@ -234,17 +234,16 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
         }
       }
     }
-    Consumer<Throwable> failed = timedOut;
-    AGError error = AGError.timeout("Send timed out after " + elapsedMillis
-        + " ms (socketcluster.sendTimeout): the client does not read");
-    // Off the watchdog: ending the write may block (a session close), the callback runs the
-    // socket's failure path and application listeners.
-    closer.execute(() -> {
-      endWrite();
-      if (failed != null) {
-        failed.accept(error);
-      }
-    });
+    // Off the watchdog, as two tasks: ending the write may block (a session close on Open
+    // Liberty waits for the write), and the callback runs the socket's failure path and
+    // application listeners; neither waits for the other.
+    closer.execute(this::endWrite);
+    if (timedOut != null) {
+      Consumer<Throwable> failed = timedOut;
+      AGError error = AGError.timeout("Send timed out after " + elapsedMillis
+          + " ms (socketcluster.sendTimeout): the client does not read");
+      closer.execute(() -> failed.accept(error));
+    }
   }
 
   /** Ends the abandoned write; the close that waits for it then follows from {@link #finished}. */

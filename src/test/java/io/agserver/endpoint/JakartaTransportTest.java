@@ -104,6 +104,21 @@ class JakartaTransportTest {
     assertEquals(50, other.written.size());
   }
 
+  /** The outbound queue sends its next frame from the previous one's completion, on the sender. */
+  @Test
+  void aWriteStartedInlineAfterAnotherIsHeldToTheLimitToo() throws Exception {
+    FakeSession stuck = new FakeSession(true);
+    JakartaTransport transport = transport(stuck, 300, 30_000, session -> WriteInterrupter.Outcome.CLOSE_SESSION);
+    CompletableFuture<Throwable> second = new CompletableFuture<>();
+    transport.sendText("first", error -> {
+      stuck.hold(); // the client's window is full from now on
+      transport.sendText("second", second::complete);
+    });
+    AGError error = assertInstanceOf(AGError.class, second.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals("TimeoutError", error.name());
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
   /** Open Liberty: shutting the output ends the write; the close follows it, never under it. */
   @Test
   void whereOnlyShuttingTheOutputEndsTheWriteTheCloseFollowsIt() throws Exception {
