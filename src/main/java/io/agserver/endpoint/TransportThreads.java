@@ -55,7 +55,11 @@ final class TransportThreads {
             thread.setName("agserver-close-" + count.incrementAndGet());
           }
           return thread;
-        });
+        },
+        // After shutdown (the application stops, and its sockets are closed after this) the
+        // container closes the sessions itself: a close or a callback handed over then is dropped,
+        // never thrown at the caller.
+        new ThreadPoolExecutor.DiscardPolicy());
     closer.allowCoreThreadTimeOut(true);
   }
 
@@ -80,7 +84,10 @@ final class TransportThreads {
     return thread;
   }
 
-  /** The application stops: closes already asked for still go out; sender threads end when idle. */
+  /**
+   * The application stops: closes already asked for still go out, later ones are dropped; sender
+   * threads end when idle (managed ones are also interrupted by the container).
+   */
   void shutdown() {
     closer.shutdown();
   }

@@ -55,6 +55,14 @@ class TransportThreadsTest {
     }
   }
 
+  @Test
+  void afterShutdownClosesAreDroppedNotThrown() {
+    TransportThreads threads = new TransportThreads(null, 1, 5000);
+    threads.shutdown();
+    threads.closer.execute(() -> { }); // the application's sockets close after its listener ends
+    assertTrue(threads.closer.isShutdown());
+  }
+
   /** The thread that ran a task on {@code executor}. */
   private static Thread run(java.util.concurrent.Executor executor) throws Exception {
     CompletableFuture<Thread> thread = new CompletableFuture<>();
