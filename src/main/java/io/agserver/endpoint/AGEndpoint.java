@@ -23,6 +23,7 @@ public final class AGEndpoint extends Endpoint {
   private final AGServer server;
   private final TransportThreads threads;
   private volatile AGServerSocket socket;
+  private volatile JakartaTransport transport;
 
   AGEndpoint(AGServer server, TransportThreads threads) {
     this.server = server;
@@ -42,7 +43,8 @@ public final class AGEndpoint extends Endpoint {
     if (request == null) {
       request = UpgradeRequests.fromSession(session);
     }
-    AGServerSocket created = server.accept(new JakartaTransport(session, threads), request);
+    transport = new JakartaTransport(session, threads);
+    AGServerSocket created = server.accept(transport, request);
     socket = created;
     // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
     MessageAssembler assembler = new MessageAssembler(created, maxPayload);
@@ -52,6 +54,10 @@ public final class AGEndpoint extends Endpoint {
 
   @Override
   public void onClose(Session session, CloseReason closeReason) {
+    JakartaTransport closed = transport;
+    if (closed != null) {
+      closed.connectionClosed();
+    }
     AGServerSocket current = socket;
     if (current != null) {
       current.transportClosed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());

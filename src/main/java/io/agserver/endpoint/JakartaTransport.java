@@ -38,6 +38,14 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
    */
   static final long CLOSE_TIMEOUT_MS = 30_000;
 
+  /**
+   * How long a write may still be in progress once the container reported the connection closed
+   * before it is ended. Open Liberty reports the close first and then waits up to 5.5 s for the
+   * write before closing the connection, under the write (which then never returns): a write
+   * still going after this long is one that the client's window holds.
+   */
+  static final long CLOSED_WRITE_GRACE_MS = 1000;
+
   /** The reason of the close that follows a send over the time limit. */
   static final String SEND_TIMEOUT_REASON = "Send timed out";
 
@@ -72,6 +80,8 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
   private boolean sending;
   private CloseReason pendingClose;
   private long pendingCloseSinceNanos;
+  /** When the container reported the connection closed during the write in flight; 0 if not. */
+  private long closedDuringWriteNanos;
   /** When the write in flight started on a sender; 0 while it waits for one. */
   private long writeStartedNanos;
   /** The write in flight is past a deadline and being ended: no second attempt. */
@@ -169,6 +179,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
       inFlight = done;
       writeStartedNanos = 0;
       abandoned = false;
+      closedDuringWriteNanos = 0;
       return ++generation;
     }
   }
@@ -206,8 +217,8 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
   /**
    * The watchdog's look at the write in flight: past the send time limit, its send fails and the
-   * write is ended; past the close timeout (a close waiting for it), the write is ended so that
-   * the close can go.
+   * write is ended; past the close timeout (a close waiting for it), or a while after the
+   * container reported the connection closed, the write is ended and fails as written.
    */
   @Override
   public void check(long nowNanos) {
@@ -220,7 +231,9 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
       elapsedMillis = TimeUnit.NANOSECONDS.toMillis(nowNanos - writeStartedNanos);
       boolean sendOverdue = nowNanos - writeStartedNanos > sendTimeoutNanos;
       boolean closeOverdue = pendingClose != null && nowNanos - pendingCloseSinceNanos > closeTimeoutNanos;
-      if (!sendOverdue && !closeOverdue) {
+      boolean closedOverdue = closedDuringWriteNanos != 0
+          && nowNanos - closedDuringWriteNanos > TimeUnit.MILLISECONDS.toNanos(CLOSED_WRITE_GRACE_MS);
+      if (!sendOverdue && !closeOverdue && !closedOverdue) {
         return;
       }
       abandoned = true;
@@ -259,6 +272,18 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
           close = pendingClose;
         }
         closeSession(close != null ? close : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, ""));
+      }
+    }
+  }
+
+  /**
+   * The container reports the connection closed (the client's close frame, or the connection
+   * lost). A write still in progress is ended after {@link #CLOSED_WRITE_GRACE_MS}.
+   */
+  void connectionClosed() {
+    synchronized (lock) {
+      if (sending && closedDuringWriteNanos == 0) {
+        closedDuringWriteNanos = System.nanoTime();
       }
     }
   }

@@ -164,6 +164,33 @@ class JakartaTransportTest {
     assertEquals(4001, stuck.closes.get(0).getCloseCode().getCode());
   }
 
+  /** Open Liberty reports a close, then closes the connection under a blocked write 5.5 s later. */
+  @Test
+  void aWriteStillGoingAfterTheConnectionClosedIsEnded() throws Exception {
+    FakeSession stuck = new FakeSession(false);
+    JakartaTransport transport = transport(stuck, 60_000, 30_000, session -> {
+      stuck.failWrites();
+      return WriteInterrupter.Outcome.OUTPUT_SHUT;
+    });
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+    await().atMost(WAIT).until(() -> stuck.log.contains("write-start"));
+    transport.connectionClosed();
+    // Neither limit (60 s, 30 s) but the grace after the close ends it; it fails as written.
+    assertInstanceOf(IOException.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
+  @Test
+  void aCloseReportedWithNoWriteInFlightChangesNothing() throws Exception {
+    FakeSession fake = new FakeSession(false);
+    JakartaTransport transport = transport(fake, 60_000, 30_000, session -> {
+      throw new AssertionError("nothing to interrupt");
+    });
+    transport.connectionClosed();
+    assertNull(sendText(transport, "after").get(5, TimeUnit.SECONDS));
+  }
+
   @Test
   void reasonsAreCutToFitAControlFrame() {
     assertEquals("", JakartaTransport.fit(null));

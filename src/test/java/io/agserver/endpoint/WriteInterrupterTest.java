@@ -2,6 +2,7 @@ package io.agserver.endpoint;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -47,9 +48,27 @@ class WriteInterrupterTest {
 
   public static final class WsocConnLink {
     private final TcpConnLink tcpConnection;
+    private final LinkWrite linkWrite;
 
     WsocConnLink(Socket socket) {
       tcpConnection = new TcpConnLink(socket);
+      linkWrite = new LinkWrite(new WriteContext(tcpConnection));
+    }
+  }
+
+  public static final class LinkWrite {
+    protected final MessageWriter messageWriter;
+
+    LinkWrite(WriteContext context) {
+      messageWriter = new MessageWriter(context);
+    }
+  }
+
+  public static final class MessageWriter {
+    final WriteContext tcpWriteContext;
+
+    MessageWriter(WriteContext context) {
+      tcpWriteContext = context;
     }
   }
 
@@ -57,11 +76,57 @@ class WriteInterrupterTest {
     private final SocketIoChannel channel;
 
     TcpConnLink(Socket socket) {
-      channel = new SocketIoChannel(socket);
+      channel = socket == null ? null : new SocketIoChannel(socket);
     }
 
+    /** Null once Liberty closed the connection. */
     public SocketIoChannel getSocketIOChannel() {
       return channel;
+    }
+  }
+
+  /** As Liberty's TCPBaseRequestContext: a blocking write parks on blockWait until notified. */
+  public static class BaseContext {
+    protected boolean blockedThread;
+    protected SimpleSync blockWait = new SimpleSync();
+    protected IOException blockingIOError;
+    protected TcpConnLink oTCPConnLink;
+  }
+
+  public static final class WriteContext extends BaseContext {
+    WriteContext(TcpConnLink link) {
+      oTCPConnLink = link;
+    }
+
+    /** processSyncWriteRequest: wait for the selector, then fail with what it left. */
+    void blockingWrite() throws IOException {
+      synchronized (this) {
+        blockedThread = true;
+      }
+      blockWait.simpleWait();
+      if (blockingIOError != null) {
+        throw blockingIOError;
+      }
+    }
+  }
+
+  public static final class SimpleSync {
+    private boolean notified;
+
+    synchronized void simpleWait() {
+      while (!notified) {
+        try {
+          wait();
+        } catch (InterruptedException e) {
+          // Liberty's SimpleSync ignores interrupts too
+        }
+      }
+      notified = false;
+    }
+
+    protected synchronized void simpleNotify() {
+      notified = true;
+      notifyAll();
     }
   }
 
@@ -108,6 +173,39 @@ class WriteInterrupterTest {
         assertTrue(server.isOutputShutdown());
       }
     }
+  }
+
+  @Test
+  void aWriteParkedOnAConnectionLibertyClosedIsWoken() throws Exception {
+    SessionExt session = new SessionExt(null); // the connection is closed: no socket channel
+    WriteContext writer = session.getSessionImpl().connLink.linkWrite.messageWriter.tcpWriteContext;
+    CompletableFuture<Throwable> parked = new CompletableFuture<>();
+    Thread thread = new Thread(() -> {
+      try {
+        writer.blockingWrite();
+        parked.complete(null);
+      } catch (IOException e) {
+        parked.complete(e);
+      }
+    }, "parked-writer");
+    thread.setDaemon(true);
+    thread.start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      synchronized (writer) {
+        return writer.blockedThread;
+      }
+    });
+    assertEquals(WriteInterrupter.Outcome.OUTPUT_SHUT, WriteInterrupter.shutLibertyOutput(session));
+    assertInstanceOf(IOException.class, parked.get(10, TimeUnit.SECONDS), "the parked write failed");
+  }
+
+  @Test
+  void aWriteRequestThatServesAnotherConnectionIsLeftAlone() {
+    WsocConnLink link = new SessionExt(null).getSessionImpl().connLink;
+    WriteContext request = link.linkWrite.messageWriter.tcpWriteContext;
+    request.oTCPConnLink = new TcpConnLink(null); // reused by another connection
+    assertFalse(WriteInterrupter.wakeOrphanedWriter(link, link.tcpConnection));
+    assertEquals(null, request.blockingIOError);
   }
 
   @Test
