@@ -40,9 +40,11 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
   /**
    * How long a write may still be in progress once the container reported the connection closed
-   * before it is ended. Open Liberty reports the close first and then waits up to 5.5 s for the
-   * write before closing the connection, under the write (which then never returns): a write
-   * still going after this long is one that the client's window holds.
+   * before it is ended. Open Liberty, for a close it starts itself, calls onClose first, waits up
+   * to 5.5 s for the write in flight, then closes the connection under it (and that write never
+   * returns); a write still going a second after the close is one that the client's window holds.
+   * (For a client's close frame that arrives during such a write, Liberty reports nothing until
+   * the write ends: the send time limit ends it.)
    */
   static final long CLOSED_WRITE_GRACE_MS = 1000;
 
