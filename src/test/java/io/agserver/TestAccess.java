@@ -1,12 +1,17 @@
 package io.agserver;
 
 import io.agserver.core.Connection;
+import io.agserver.core.Connections;
 import io.agserver.transport.AGTransport;
 
 /** For tests in other packages: the server's and the socket's transport side, as a transport sees it. */
 public final class TestAccess {
 
   private TestAccess() {}
+
+  public static Connections connections(AGServer server) {
+    return server.connections();
+  }
 
   public static AGServerSocket accept(AGServer server, AGTransport transport, AGUpgradeRequest request) {
     return server.accept(transport, request);

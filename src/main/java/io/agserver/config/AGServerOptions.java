@@ -42,6 +42,7 @@ public record AGServerOptions(
     Optional<String> authVerifyAlgorithms,
     long authDefaultExpiry,
     AuthExpiryCheck authExpiryCheck,
+    long sendTimeout,
     String host,
     Integer sourcePort,
     boolean secure) {
@@ -70,6 +71,16 @@ public record AGServerOptions(
    */
   public static final int DEFAULT_INBOUND_BUFFER_LIMIT = 1000;
 
+  /**
+   * Milliseconds one frame's write may take before it is abandoned and the socket closed
+   * (agserver's option; the original has none: ws buffers without bound). A write blocks only
+   * while the kernel's send buffer and the client's receive window are both full, so on a working
+   * link even a 1 MiB frame at 512 kbit/s (16 s) fits; and it is below the default pingTimeout
+   * (30 s), so a client that stopped reading holds its sender thread for 20 s, where it took the
+   * ping timeout plus the 30 s close timeout before.
+   */
+  public static final long DEFAULT_SEND_TIMEOUT = 20_000;
+
   /** What happens to a socket's streams once it has disconnected. */
   public enum CleanupMode { KILL, CLOSE }
 
@@ -92,6 +103,7 @@ public record AGServerOptions(
     requirePositive("inboundBufferLimit", inboundBufferLimit);
     requirePositive("senderThreads", senderThreads);
     requirePositive("authDefaultExpiry", authDefaultExpiry);
+    requirePositive("sendTimeout", sendTimeout);
     if (protocolVersion != 1 && protocolVersion != 2) {
       throw invalid("protocolVersion", protocolVersion, "1 or 2");
     }
@@ -154,6 +166,7 @@ public record AGServerOptions(
         r.optional("authVerifyAlgorithms"),
         r.number("authDefaultExpiry", 86_400),
         r.authExpiryCheck("authExpiryCheck", AuthExpiryCheck.PASSIVE),
+        r.millis("sendTimeout", DEFAULT_SEND_TIMEOUT),
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));

@@ -23,13 +23,31 @@ import io.agserver.core.Connections;
 @WebListener
 public final class AGBootstrap implements ServletContextListener {
 
+  private TransportThreads threads;
+
   @Override
   public void contextInitialized(ServletContextEvent event) {
-    ServletContext context = event.getServletContext();
     Connections connections = CDI.current().select(Connections.class).get();
+    threads = register(event.getServletContext(), connections, "agserver-upgrade");
+  }
+
+  @Override
+  public void contextDestroyed(ServletContextEvent event) {
+    if (threads != null) {
+      threads.shutdown();
+    }
+  }
+
+  /**
+   * Serves the server of {@code connections} at its path in {@code context}: the upgrade filter (named
+   * {@code filterName}, unique in the application) and the WebSocket endpoint, with transport
+   * threads from the container's managed thread factory where there is one. Returns the threads,
+   * for the application's end.
+   */
+  static TransportThreads register(ServletContext context, Connections connections, String filterName) {
     AGServer server = connections.server();
     String path = server.path();
-    FilterRegistration.Dynamic filter = context.addFilter("agserver-upgrade", new UpgradeRequestFilter(connections));
+    FilterRegistration.Dynamic filter = context.addFilter(filterName, new UpgradeRequestFilter(connections));
     if (filter != null) {
       filter.setAsyncSupported(true);
       filter.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, path, stripSlash(path));
@@ -38,14 +56,18 @@ public final class AGBootstrap implements ServletContextListener {
     if (container == null) {
       throw new IllegalStateException("No Jakarta WebSocket container: enable the websocket feature");
     }
+    TransportThreads threads = new TransportThreads(TransportThreads.containerFactory(),
+        server.options().senderThreads(), server.options().sendTimeout());
+    DeflateNegotiator deflate = PerMessageDeflate.forServer(server, container);
     ServerEndpointConfig config = ServerEndpointConfig.Builder.create(AGEndpoint.class, path)
-        .configurator(new AGEndpointConfigurator(connections))
+        .configurator(new AGEndpointConfigurator(connections, threads, deflate))
         .build();
     try {
       container.addEndpoint(config);
     } catch (DeploymentException e) {
       throw new IllegalStateException("Cannot register the SocketCluster endpoint at " + path, e);
     }
+    return threads;
   }
 
   private static String stripSlash(String path) {

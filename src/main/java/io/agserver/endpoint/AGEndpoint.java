@@ -21,12 +21,13 @@ public final class AGEndpoint extends Endpoint {
   static final String REQUEST_PROPERTY = "io.agserver.upgradeRequest";
 
   private final Connections connections;
-  private final Senders senders;
+  private final TransportThreads threads;
   private volatile Connection socket;
+  private volatile JakartaTransport transport;
 
-  AGEndpoint(Connections connections, Senders senders) {
+  AGEndpoint(Connections connections, TransportThreads threads) {
     this.connections = connections;
-    this.senders = senders;
+    this.threads = threads;
   }
 
   @Override
@@ -42,7 +43,8 @@ public final class AGEndpoint extends Endpoint {
     if (request == null) {
       request = UpgradeRequests.fromSession(session);
     }
-    Connection created = connections.accept(new JakartaTransport(session, senders), request);
+    transport = new JakartaTransport(session, threads);
+    Connection created = connections.accept(transport, request);
     socket = created;
     // Partial handlers: maxPayload bounds the whole of a fragmented message (see MessageAssembler).
     MessageAssembler assembler = new MessageAssembler(created, maxPayload);
@@ -52,6 +54,10 @@ public final class AGEndpoint extends Endpoint {
 
   @Override
   public void onClose(Session session, CloseReason closeReason) {
+    JakartaTransport closed = transport;
+    if (closed != null) {
+      closed.connectionClosed();
+    }
     Connection current = socket;
     if (current != null) {
       current.closed(closeReason.getCloseCode().getCode(), closeReason.getReasonPhrase());

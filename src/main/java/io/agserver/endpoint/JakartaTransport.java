@@ -2,26 +2,32 @@ package io.agserver.endpoint;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.RemoteEndpoint;
 import jakarta.websocket.Session;
 
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.CloseCodes;
 import io.agserver.transport.AGTransport;
 
 /**
  * An {@link AGTransport} over a Jakarta WebSocket session: frames are written with the blocking
  * remote on the {@link Senders} threads (why not the asynchronous remote: see there). One write
- * is in flight per session, as {@link io.agserver.core.OutboundQueue} guarantees.
+ * is in flight per session, as {@link io.agserver.internal.OutboundQueue} guarantees.
+ *
+ * <p>A write that takes longer than the send time limit ({@code socketcluster.sendTimeout}) is
+ * abandoned: its send fails with a TimeoutError (the socket then goes through its send-failure
+ * path), and the write is ended as the runtime allows ({@link WriteInterrupter}), so that a client
+ * that stops reading holds a sender thread no longer than that. The senders' watchdog checks the
+ * deadline ({@link #check}); there is no timer task per write.
  */
-final class JakartaTransport implements AGTransport {
+final class JakartaTransport implements AGTransport, Senders.Watched {
 
   // Close reasons longer than this do not fit a control frame (125 bytes minus the code).
   private static final int MAX_REASON_BYTES = 123;
@@ -33,17 +39,17 @@ final class JakartaTransport implements AGTransport {
   static final long CLOSE_TIMEOUT_MS = 30_000;
 
   /**
-   * Where sessions are closed: never on the caller's thread, which may be a container read thread,
-   * another socket's thread (a publish) or the server's one timer thread (pings and timeouts of
-   * every socket). On Open Liberty {@code Session.close} blocks its caller: with a read pending on
-   * the wire it cancels that read and waits for it (measured here: 4 such closes from the timer
-   * thread held every socket's pings for 1.5 s, and delayed another socket's answers as long);
-   * with a send in flight it waits for that send (up to 5.5 s), then for the close
-   * frame's write (5.5 s more). A close that finds a send in flight is also deferred until that
-   * send completes, so that the close frame follows it (a client that stopped reading and reads
-   * again gets what was on its way, then the close), and forced after {@link #CLOSE_TIMEOUT_MS}.
+   * How long a write may still be in progress once the container reported the connection closed
+   * before it is ended. Open Liberty, for a close it starts itself, calls onClose first, waits up
+   * to 5.5 s for the write in flight, then closes the connection under it (and that write never
+   * returns); a write still going a second after the close is one that the client's window holds.
+   * (For a client's close frame that arrives during such a write, Liberty reports nothing until
+   * the write ends: the send time limit ends it.)
    */
-  private static final Executor CLOSER = closer();
+  static final long CLOSED_WRITE_GRACE_MS = 1000;
+
+  /** The reason of the close that follows a send over the time limit. */
+  static final String SEND_TIMEOUT_REASON = "Send timed out";
 
   /** A write the container refused because it is writing a pong or a close frame: retried. */
   private static final int BUSY_RETRIES = 200;
@@ -55,16 +61,55 @@ final class JakartaTransport implements AGTransport {
   private final Session session;
   private final RemoteEndpoint.Basic remote;
   private final Senders senders;
+  /**
+   * Where sessions are closed: never on the caller's thread, which may be a container read thread,
+   * another socket's thread (a publish), the server's one timer thread (pings and timeouts of every
+   * socket) or the senders' watchdog. On Open Liberty {@code Session.close} blocks its caller: with
+   * a read pending on the wire it cancels that read and waits for it (measured here: 4 such closes
+   * from the timer thread held every socket's pings for 1.5 s, and delayed another socket's answers
+   * as long); with a send in flight it waits for that send (up to 5.5 s), then for the close
+   * frame's write (5.5 s more). A close that finds a send in flight is also deferred until that
+   * send completes, so that the close frame follows it (a client that stopped reading and reads
+   * again gets what was on its way, then the close), and forced after {@link #CLOSE_TIMEOUT_MS}
+   * (the senders' watchdog ends that send).
+   */
+  private final Executor closer;
+  private final long sendTimeoutNanos;
+  private final long closeTimeoutNanos;
+  private final Function<Session, WriteInterrupter.Outcome> interrupter;
   private final Object lock = new Object();
   // Guarded by lock. OutboundQueue has at most one send in flight.
   private boolean sending;
   private CloseReason pendingClose;
+  private long pendingCloseSinceNanos;
+  /** When the container reported the connection closed during the write in flight; 0 if not. */
+  private long closedDuringWriteNanos;
+  /** When the write in flight started on a sender; 0 while it waits for one. */
+  private long writeStartedNanos;
+  /** The write in flight is past a deadline and being ended: no second attempt. */
+  private boolean abandoned;
   /** The callback of the send in flight. */
   private Consumer<Throwable> inFlight;
+  /**
+   * Counts sends, so that an abandoned write that returns late cannot complete a later send
+   * (none follows a failed send today: the outbound queue stops).
+   */
+  private long generation;
 
-  JakartaTransport(Session session, Senders senders) {
+  JakartaTransport(Session session, TransportThreads threads) {
+    this(session, threads.senders, threads.closer, threads.sendTimeoutMillis, CLOSE_TIMEOUT_MS,
+        WriteInterrupter::interrupt);
+  }
+
+  /** @param interrupter ends a write past its deadline ({@link WriteInterrupter#interrupt}) */
+  JakartaTransport(Session session, Senders senders, Executor closer, long sendTimeoutMillis,
+      long closeTimeoutMillis, Function<Session, WriteInterrupter.Outcome> interrupter) {
     this.session = session;
     this.senders = senders;
+    this.closer = closer;
+    this.sendTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(sendTimeoutMillis);
+    this.closeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(closeTimeoutMillis);
+    this.interrupter = interrupter;
     this.remote = session.getBasicRemote();
   }
 
@@ -84,22 +129,30 @@ final class JakartaTransport implements AGTransport {
    * the timer) ever waits for a client's TCP window.
    */
   private void send(Write write, Consumer<Throwable> done) {
-    started(done);
+    long send = started(done);
     if (Senders.mayWriteInline()) {
-      write(write);
+      write(write, send);
     } else {
-      senders.execute(() -> write(write));
+      senders.execute(() -> write(write, send));
     }
   }
 
-  private void write(Write write) {
+  private void write(Write write, long send) {
+    synchronized (lock) {
+      if (send == generation) {
+        writeStartedNanos = System.nanoTime();
+      }
+    }
+    Senders.beginWrite(this);
     Throwable error = null;
     try {
       writeRetrying(write);
     } catch (IOException | RuntimeException e) {
       error = e;
+    } finally {
+      Senders.endWrite();
     }
-    completed(error);
+    completed(error, send);
   }
 
   private void writeRetrying(Write write) throws IOException {
@@ -122,35 +175,119 @@ final class JakartaTransport implements AGTransport {
     }
   }
 
-  private void started(Consumer<Throwable> done) {
+  private long started(Consumer<Throwable> done) {
     synchronized (lock) {
       sending = true;
       inFlight = done;
+      writeStartedNanos = 0;
+      abandoned = false;
+      closedDuringWriteNanos = 0;
+      return ++generation;
     }
   }
 
-  private void completed(Throwable error) {
-    Consumer<Throwable> done = finished();
+  private void completed(Throwable error, long send) {
+    Consumer<Throwable> done = finished(send);
     if (done != null) {
       done.accept(error);
     }
   }
 
-  /** The send in flight is over: a close that waited for it goes now. Returns its callback. */
-  private Consumer<Throwable> finished() {
+  /**
+   * The send in flight is over: a close that waited for it goes now. Returns its callback, or null
+   * when the send was already failed for its time limit.
+   */
+  private Consumer<Throwable> finished(long send) {
     CloseReason close;
     Consumer<Throwable> done;
     synchronized (lock) {
+      if (send != generation) {
+        return null;
+      }
       sending = false;
+      writeStartedNanos = 0;
       done = inFlight;
       inFlight = null;
       close = pendingClose;
       pendingClose = null;
     }
     if (close != null) {
-      CLOSER.execute(() -> closeSession(close));
+      closer.execute(() -> closeSession(close));
     }
     return done;
+  }
+
+  /**
+   * The watchdog's look at the write in flight: past the send time limit, its send fails and the
+   * write is ended; past the close timeout (a close waiting for it), or a while after the
+   * container reported the connection closed, the write is ended and fails as written.
+   */
+  @Override
+  public void check(long nowNanos) {
+    Consumer<Throwable> timedOut = null;
+    long elapsedMillis;
+    synchronized (lock) {
+      if (!sending || abandoned || writeStartedNanos == 0) {
+        return;
+      }
+      elapsedMillis = TimeUnit.NANOSECONDS.toMillis(nowNanos - writeStartedNanos);
+      boolean sendOverdue = nowNanos - writeStartedNanos > sendTimeoutNanos;
+      boolean closeOverdue = pendingClose != null && nowNanos - pendingCloseSinceNanos > closeTimeoutNanos;
+      boolean closedOverdue = closedDuringWriteNanos != 0
+          && nowNanos - closedDuringWriteNanos > TimeUnit.MILLISECONDS.toNanos(CLOSED_WRITE_GRACE_MS);
+      if (!sendOverdue && !closeOverdue && !closedOverdue) {
+        return;
+      }
+      abandoned = true;
+      if (sendOverdue) {
+        timedOut = inFlight;
+        inFlight = null;
+        if (pendingClose == null) {
+          pendingClose = new CloseReason(CloseReason.CloseCodes.getCloseCode(CloseCodes.POLICY_VIOLATION),
+              SEND_TIMEOUT_REASON);
+          pendingCloseSinceNanos = nowNanos;
+        }
+      }
+    }
+    // Off the watchdog, as two tasks: ending the write may block (a session close on Open
+    // Liberty waits for the write), and the callback runs the socket's failure path and
+    // application listeners; neither waits for the other.
+    closer.execute(this::endWrite);
+    if (timedOut != null) {
+      Consumer<Throwable> failed = timedOut;
+      AGError error = AGError.timeout("Send timed out after " + elapsedMillis
+          + " ms (socketcluster.sendTimeout): the client does not read");
+      closer.execute(() -> failed.accept(error));
+    }
+  }
+
+  /** Ends the abandoned write; the close that waits for it then follows from {@link #finished}. */
+  private void endWrite() {
+    switch (interrupter.apply(session)) {
+      case OUTPUT_SHUT, WAIT -> {
+        // OUTPUT_SHUT: the write fails now and its completion closes the session. WAIT: a close
+        // now would strand the write for good (Open Liberty), so the close waits for it.
+      }
+      case CLOSE_SESSION -> {
+        CloseReason close;
+        synchronized (lock) {
+          close = pendingClose;
+        }
+        closeSession(close != null ? close : new CloseReason(CloseReason.CloseCodes.GOING_AWAY, ""));
+      }
+    }
+  }
+
+  /**
+   * The container reports the connection closed (the client's close frame, or the connection
+   * lost). A write still in progress is ended after {@link #CLOSED_WRITE_GRACE_MS}.
+   */
+  void connectionClosed() {
+    synchronized (lock) {
+      if (sending && closedDuringWriteNanos == 0) {
+        closedDuringWriteNanos = System.nanoTime();
+      }
+    }
   }
 
   @Override
@@ -172,24 +309,12 @@ final class JakartaTransport implements AGTransport {
       if (sending) {
         if (pendingClose == null) {
           pendingClose = reason;
-          CompletableFuture.delayedExecutor(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS, CLOSER)
-              .execute(this::closeTimedOut);
+          pendingCloseSinceNanos = System.nanoTime();
         }
         return;
       }
     }
-    CLOSER.execute(() -> closeSession(reason));
-  }
-
-  private void closeTimedOut() {
-    CloseReason close;
-    synchronized (lock) {
-      close = pendingClose;
-      pendingClose = null;
-    }
-    if (close != null) {
-      closeSession(close);
-    }
+    closer.execute(() -> closeSession(reason));
   }
 
   private void closeSession(CloseReason reason) {
@@ -206,27 +331,14 @@ final class JakartaTransport implements AGTransport {
     if (reason == null) {
       return "";
     }
-    byte[] bytes = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] bytes = reason.getBytes(StandardCharsets.UTF_8);
     if (bytes.length <= MAX_REASON_BYTES) {
       return reason;
     }
     int end = reason.length();
-    while (reason.substring(0, end).getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
+    while (reason.substring(0, end).getBytes(StandardCharsets.UTF_8).length > MAX_REASON_BYTES) {
       end--;
     }
     return reason.substring(0, end);
-  }
-
-  /** Up to 64 daemon threads, started on demand and gone after 30 s idle; more closes queue. */
-  private static Executor closer() {
-    AtomicInteger count = new AtomicInteger();
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(64, 64, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), runnable -> {
-          Thread thread = new Thread(runnable, "agserver-close-" + count.incrementAndGet());
-          thread.setDaemon(true);
-          return thread;
-        });
-    executor.allowCoreThreadTimeOut(true);
-    return executor;
   }
 }

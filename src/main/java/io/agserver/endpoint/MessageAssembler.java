@@ -26,6 +26,9 @@ import io.agserver.protocol.CloseCodes;
  * fragmented text message that splits a UTF-8 sequence across frames is refused with 1007 (ws
  * accepts it). Neither browsers nor ws fragment the messages they send.
  *
+ * <p>Binary messages are copied before they are handed on: the container owns the buffer it
+ * passes and may fill it again with the next frame.
+ *
  * <p>The container calls the handlers of one session one frame at a time, so the fields need no
  * synchronization.
  */
@@ -84,7 +87,11 @@ final class MessageAssembler {
       if (part.remaining() > maxPayload) {
         reject();
       } else {
-        socket.receive(part);
+        // The container may reuse its buffer once this handler returns, while the socket may
+        // still queue the message or hand it to the application as a raw message.
+        byte[] copy = new byte[part.remaining()];
+        part.get(copy);
+        socket.receive(ByteBuffer.wrap(copy));
       }
       return;
     }

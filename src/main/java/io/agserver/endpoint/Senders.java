@@ -1,10 +1,16 @@
 package io.agserver.endpoint;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The threads that write frames with the session's blocking remote.
@@ -18,13 +24,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * container worker to finish, so a close never waits for something it holds up.
  *
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
- * that does not read). Such a socket is closed by its ping timeout or its outbound buffer limit,
- * which ends the write. Meanwhile the others must not wait for it: when queued sends make no
- * progress for {@link #STALL_MS}, another thread is started, up to {@link #MAX_THREADS}. Every
- * thread ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none
- * behind for long.
+ * that does not read). Meanwhile the others must not wait for it: when queued sends make no
+ * progress for {@link #STALL_MS}, another thread is started, up to {@link #MAX_THREADS}. The same
+ * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
+ * stuck write is abandoned after the send time limit without a timer task per write. Every thread
+ * ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none behind
+ * for long.
+ *
+ * <p>Threads come from the given {@link ThreadFactory}: the container's managed thread factory
+ * where it offers one (they are long-lived and block on the network, which is what a thread
+ * factory is for, not a managed executor whose pool may be the container's request threads).
  */
 final class Senders implements Executor {
+
+  private static final Logger LOG = Logger.getLogger(Senders.class.getName());
 
   static final long STALL_MS = 50;
   static final int MAX_THREADS = 1024;
@@ -35,24 +48,59 @@ final class Senders implements Executor {
    */
   static final int INLINE_WRITES = 32;
 
+  /** A write in progress that the watchdog looks at every {@link #STALL_MS}. */
+  interface Watched {
+    /** Whether the write is past a deadline; must not block, and never runs application code. */
+    void check(long nowNanos);
+  }
+
+  /** The sender of the current thread, if it is one: ThreadFactory threads are not ours to subclass. */
+  private static final ThreadLocal<Sender> CURRENT = new ThreadLocal<>();
+
   private final int core;
+  private final ThreadFactory threadFactory;
   private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
+  private final Set<Sender> live = ConcurrentHashMap.newKeySet();
   private final AtomicInteger threads = new AtomicInteger();
   private final AtomicInteger idle = new AtomicInteger();
   private final AtomicInteger names = new AtomicInteger();
   /** Tasks finished so far: the watchdog's measure of progress. */
   private final AtomicLong finished = new AtomicLong();
+  private final AtomicBoolean factoryFailureLogged = new AtomicBoolean();
   private final Object watchdogLock = new Object();
   private volatile Thread watchdog;
 
-  /** @param core threads kept while there is work (socketcluster.senderThreads) */
-  Senders(int core) {
+  /**
+   * @param core threads kept while there is work (socketcluster.senderThreads)
+   * @param threadFactory where threads come from
+   */
+  Senders(int core, ThreadFactory threadFactory) {
     this.core = core;
+    this.threadFactory = threadFactory;
   }
 
   /** Whether the caller may write inline: it is a sender that has not written too many in a row. */
   static boolean mayWriteInline() {
-    return Thread.currentThread() instanceof Sender sender && sender.inlineWrites++ < INLINE_WRITES;
+    Sender sender = CURRENT.get();
+    return sender != null && sender.inlineWrites++ < INLINE_WRITES;
+  }
+
+  /**
+   * The calling sender starts {@code write}: the watchdog checks it until {@link #endWrite}.
+   * A no-op off sender threads (tests that write directly).
+   */
+  static void beginWrite(Watched write) {
+    Sender sender = CURRENT.get();
+    if (sender != null) {
+      sender.writing = write;
+    }
+  }
+
+  static void endWrite() {
+    Sender sender = CURRENT.get();
+    if (sender != null) {
+      sender.writing = null;
+    }
   }
 
   @Override
@@ -68,14 +116,47 @@ final class Senders implements Executor {
     return threads.get();
   }
 
+  /** Sender threads in a write right now. */
+  int writesInProgress() {
+    int count = 0;
+    for (Sender sender : live) {
+      if (sender.writing != null) {
+        count++;
+      }
+    }
+    return count;
+  }
+
   private void startThread() {
     int count = threads.incrementAndGet();
     if (count > MAX_THREADS) {
       threads.decrementAndGet();
       return;
     }
-    Sender sender = new Sender("agserver-send-" + names.incrementAndGet());
-    sender.start();
+    Sender sender = new Sender();
+    Thread thread = newThread(sender, "agserver-send-" + names.incrementAndGet());
+    if (thread == null) {
+      threads.decrementAndGet();
+      return;
+    }
+    thread.start();
+  }
+
+  /** A thread from the factory, or null when it refuses (a managed factory once the application stops). */
+  private Thread newThread(Runnable runnable, String name) {
+    Thread thread;
+    try {
+      thread = threadFactory.newThread(runnable);
+    } catch (RuntimeException e) {
+      if (factoryFailureLogged.compareAndSet(false, true)) {
+        LOG.log(Level.WARNING, "The thread factory refused a sender thread; writes wait", e);
+      }
+      return null;
+    }
+    if (thread != null) {
+      thread.setName(name);
+    }
+    return thread;
   }
 
   private void ensureWatchdog() {
@@ -84,20 +165,28 @@ final class Senders implements Executor {
     }
     synchronized (watchdogLock) {
       if (watchdog == null) {
-        watchdog = new Thread(this::watch, "agserver-send-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        Thread thread = newThread(this::watch, "agserver-send-watchdog");
+        if (thread != null) {
+          watchdog = thread;
+          thread.start();
+        }
       }
     }
   }
 
-  /** Adds a thread whenever queued sends wait and none finished for STALL_MS. */
+  /**
+   * Adds a thread whenever queued sends wait and none finished for STALL_MS, and checks each
+   * write in progress against its deadlines.
+   */
   private void watch() {
     long lastFinished = finished.get();
     while (true) {
       try {
         Thread.sleep(STALL_MS);
       } catch (InterruptedException e) {
+        synchronized (watchdogLock) {
+          watchdog = null;
+        }
         return;
       }
       long now = finished.get();
@@ -105,6 +194,7 @@ final class Senders implements Executor {
         startThread();
       }
       lastFinished = now;
+      checkWrites();
       boolean done;
       synchronized (watchdogLock) {
         done = threads.get() == 0 && tasks.isEmpty();
@@ -121,17 +211,29 @@ final class Senders implements Executor {
     }
   }
 
-  private final class Sender extends Thread {
+  private void checkWrites() {
+    long nowNanos = System.nanoTime();
+    for (Sender sender : live) {
+      Watched write = sender.writing;
+      if (write != null) {
+        try {
+          write.check(nowNanos);
+        } catch (RuntimeException e) {
+          LOG.log(Level.FINE, "A write's deadline check failed", e);
+        }
+      }
+    }
+  }
+
+  private final class Sender implements Runnable {
 
     int inlineWrites;
-
-    Sender(String name) {
-      super(name);
-      setDaemon(true);
-    }
+    volatile Watched writing;
 
     @Override
     public void run() {
+      CURRENT.set(this);
+      live.add(this);
       boolean retired = false;
       try {
         while (true) {
@@ -154,12 +256,16 @@ final class Senders implements Executor {
             task.run();
           } catch (RuntimeException e) {
             // A send reports its own failure to its socket; nothing else may end this thread.
+          } finally {
+            writing = null;
           }
           finished.incrementAndGet();
         }
       } catch (InterruptedException e) {
-        // Ends the thread.
+        // Ends the thread (a managed thread is interrupted when its application stops).
       } finally {
+        live.remove(this);
+        CURRENT.remove();
         if (!retired) {
           threads.decrementAndGet();
         }

@@ -49,6 +49,15 @@ class AGServerOptionsTest {
   }
 
   @Test
+  void theSendTimeoutIsAgserversOwnWithAProductionDefault() {
+    assertEquals(20_000, AGServerOptions.defaults().sendTimeout());
+    assertEquals(1500, read(Map.of("socketcluster.sendTimeout", "1500")).sendTimeout());
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.sendTimeout", "0")));
+    assertTrue(error.getMessage().contains("socketcluster.sendTimeout"), error.getMessage());
+  }
+
+  @Test
   void valuesAreReadFromTheirKeys() {
     AGServerOptions options = read(Map.of(
         "socketcluster.pingInterval", "1000",

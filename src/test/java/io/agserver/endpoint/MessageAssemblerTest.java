@@ -1,14 +1,18 @@
 package io.agserver.endpoint;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -20,6 +24,7 @@ import io.agserver.AGServerSocket;
 import io.agserver.AGUpgradeRequest;
 import io.agserver.TestAccess;
 import io.agserver.config.AGServerOptions;
+import io.agserver.event.AGSocketEvent;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGError;
 import io.agserver.transport.AGTransport;
@@ -73,6 +78,48 @@ class MessageAssemblerTest {
     assembler.onText(transmit("one"), true);
     assembler.onBinary(ByteBuffer.wrap(transmit("two").getBytes(StandardCharsets.UTF_8)), true);
     assertEquals(List.of("one", "two"), received);
+  }
+
+  @Test
+  void aBinaryFrameIsCopiedBeforeTheContainerReusesItsBuffer() {
+    start(1000);
+    open();
+    List<Object> raw = new CopyOnWriteArrayList<>();
+    socket.listener("raw").consume(event -> raw.add(((AGSocketEvent.Raw) event).message()));
+    // A container's read buffer: the frame is a view of it, filled again after the handler returns.
+    byte[] containerBuffer = new byte[64];
+    byte[] first = "first-raw".getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(first, 0, containerBuffer, 8, first.length);
+    assembler.onBinary(ByteBuffer.wrap(containerBuffer, 8, first.length), true);
+    Arrays.fill(containerBuffer, (byte) 'x');
+
+    // A message that waits in the socket's queue behind a middleware that has not answered.
+    CompletableFuture<Void> hold = new CompletableFuture<>();
+    server.setMiddleware(AGServer.MIDDLEWARE_INBOUND_RAW, actions -> actions.consume(action -> {
+      if (hold.isDone()) {
+        action.allow();
+      } else {
+        hold.thenRun(action::allow);
+      }
+    }));
+    assembler.onText(transmit("held"), true);
+    byte[] second = "second-raw".getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(second, 0, containerBuffer, 0, second.length);
+    assembler.onBinary(ByteBuffer.wrap(containerBuffer, 0, second.length), true);
+    Arrays.fill(containerBuffer, (byte) 'y');
+    hold.complete(null);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> raw.size() == 2);
+    assertEquals("first-raw", text(raw.get(0)));
+    assertEquals("second-raw", text(raw.get(1)));
+    assertEquals(List.of("held"), received);
+  }
+
+  private static String text(Object message) {
+    ByteBuffer bytes = ((ByteBuffer) message).duplicate();
+    byte[] array = new byte[bytes.remaining()];
+    bytes.get(array);
+    return new String(array, StandardCharsets.UTF_8);
   }
 
   @Test

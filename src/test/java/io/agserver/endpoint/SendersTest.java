@@ -1,12 +1,15 @@
 package io.agserver.endpoint;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -16,7 +19,7 @@ class SendersTest {
 
   @Test
   void runsEveryTaskOnSenderThreadsWhichMayWriteInlineForAWhile() throws Exception {
-    Senders senders = new Senders(2);
+    Senders senders = new Senders(2, TransportThreads::daemon);
     int count = 1000;
     CountDownLatch done = new CountDownLatch(count);
     List<Boolean> inline = new CopyOnWriteArrayList<>();
@@ -34,7 +37,7 @@ class SendersTest {
 
   @Test
   void aSenderWritesInlineOnlySoManyFramesInARow() throws Exception {
-    Senders senders = new Senders(1);
+    Senders senders = new Senders(1, TransportThreads::daemon);
     CountDownLatch done = new CountDownLatch(1);
     int[] inlineWrites = new int[1];
     senders.execute(() -> {
@@ -48,8 +51,64 @@ class SendersTest {
   }
 
   @Test
+  void threadsComeFromTheGivenFactory() throws Exception {
+    List<Thread> made = new CopyOnWriteArrayList<>();
+    ThreadFactory factory = runnable -> {
+      Thread thread = new Thread(runnable);
+      thread.setDaemon(true);
+      made.add(thread);
+      return thread;
+    };
+    Senders senders = new Senders(1, factory);
+    CountDownLatch done = new CountDownLatch(1);
+    List<String> names = new CopyOnWriteArrayList<>();
+    senders.execute(() -> {
+      names.add(Thread.currentThread().getName());
+      done.countDown();
+    });
+    assertTrue(done.await(5, TimeUnit.SECONDS));
+    assertTrue(made.stream().anyMatch(t -> t.getName().equals("agserver-send-1")), "sender: " + made);
+    assertTrue(made.stream().anyMatch(t -> t.getName().equals("agserver-send-watchdog")), "watchdog: " + made);
+    assertEquals(List.of("agserver-send-1"), names);
+  }
+
+  @Test
+  void aFactoryThatRefusesThreadsLeavesTheWorkQueued() {
+    Senders senders = new Senders(1, runnable -> {
+      throw new IllegalStateException("application stopped");
+    });
+    senders.execute(() -> { });
+    assertEquals(0, senders.threadCount());
+  }
+
+  @Test
+  void theWatchdogChecksEachWriteInProgressUntilItEnds() throws Exception {
+    Senders senders = new Senders(1, TransportThreads::daemon);
+    CountDownLatch checked = new CountDownLatch(3);
+    CountDownLatch release = new CountDownLatch(1);
+    Senders.Watched write = now -> checked.countDown();
+    CountDownLatch finished = new CountDownLatch(1);
+    senders.execute(() -> {
+      Senders.beginWrite(write);
+      try {
+        release.await(30, TimeUnit.SECONDS); // a write the client's window holds
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        Senders.endWrite();
+        finished.countDown();
+      }
+    });
+    assertTrue(checked.await(10, TimeUnit.SECONDS), "the watchdog looks at the write repeatedly");
+    assertEquals(1, senders.writesInProgress());
+    release.countDown();
+    assertTrue(finished.await(5, TimeUnit.SECONDS));
+    await().atMost(Duration.ofSeconds(5)).until(() -> senders.writesInProgress() == 0);
+  }
+
+  @Test
   void aBlockedWriteGetsAnotherThreadStartedForTheRest() throws Exception {
-    Senders senders = new Senders(1);
+    Senders senders = new Senders(1, TransportThreads::daemon);
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch blocked = new CountDownLatch(1);
     senders.execute(() -> {

@@ -133,6 +133,12 @@ final class RawWebSocket implements Closeable {
     return open(uri.getHost(), uri.getPort(), uri.getRawPath(), receiveBufferSize);
   }
 
+  /** As {@link #openWithReceiveBuffer(int)} on another path of the server under test. */
+  static RawWebSocket openWithReceiveBuffer(String path, int receiveBufferSize) throws IOException {
+    URI uri = URI.create(url());
+    return open(uri.getHost(), uri.getPort(), path, receiveBufferSize);
+  }
+
   /** Opens a WebSocket and completes the SocketCluster #handshake; returns the open socket. */
   static RawWebSocket connect() throws IOException {
     return connect("");

@@ -1,0 +1,202 @@
+package io.agserver.endpoint;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import jakarta.websocket.Session;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.agserver.protocol.AGError;
+
+/**
+ * Sends, closes and the send time limit of the Jakarta transport, over a session whose writes
+ * can be held as a non-reading client holds them. Deadlines are short here; nothing asserts how
+ * long anything took.
+ */
+class JakartaTransportTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final Senders senders = new Senders(2, TransportThreads::daemon);
+  private final ExecutorService closer = Executors.newCachedThreadPool(TransportThreads::daemon);
+
+  @AfterEach
+  void stop() {
+    closer.shutdownNow();
+  }
+
+  private JakartaTransport transport(FakeSession fake, long sendTimeoutMillis, long closeTimeoutMillis,
+      Function<Session, WriteInterrupter.Outcome> interrupter) {
+    return new JakartaTransport(fake.session, senders, closer, sendTimeoutMillis, closeTimeoutMillis, interrupter);
+  }
+
+  private static CompletableFuture<Throwable> sendText(JakartaTransport transport, String text) {
+    CompletableFuture<Throwable> done = new CompletableFuture<>();
+    transport.sendText(text, done::complete);
+    return done;
+  }
+
+  @Test
+  void sendsCompleteAndACloseWithNothingInFlightGoesAtOnce() throws Exception {
+    FakeSession fake = new FakeSession(true);
+    JakartaTransport transport = transport(fake, 10_000, 30_000, WriteInterrupter::interrupt);
+    assertNull(sendText(transport, "one").get(5, TimeUnit.SECONDS));
+    assertNull(sendText(transport, "two").get(5, TimeUnit.SECONDS));
+    transport.close(4000, "bye");
+    await().atMost(WAIT).until(() -> fake.closes.size() == 1);
+    assertEquals(List.of("one", "two"), fake.written);
+    assertEquals(4000, fake.closes.get(0).getCloseCode().getCode());
+    assertEquals("bye", fake.closes.get(0).getReasonPhrase());
+  }
+
+  @Test
+  void aCloseWaitsForTheSendInFlight() throws Exception {
+    FakeSession fake = new FakeSession(true);
+    JakartaTransport transport = transport(fake, 10_000, 30_000, WriteInterrupter::interrupt);
+    fake.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "last words");
+    await().atMost(WAIT).until(() -> fake.log.contains("write-start"));
+    transport.close(1000, "done");
+    fake.release();
+    assertNull(sent.get(5, TimeUnit.SECONDS));
+    await().atMost(WAIT).until(() -> fake.closes.size() == 1);
+    assertEquals(List.of("write-start", "write-end", "close:1000"), fake.log);
+  }
+
+  /** Tyrus: a close from another thread ends the held write. */
+  @Test
+  void aSendOverTheTimeLimitFailsAndTheCloseEndsTheWrite() throws Exception {
+    FakeSession stuck = new FakeSession(true);
+    JakartaTransport transport = transport(stuck, 300, 30_000, session -> WriteInterrupter.Outcome.CLOSE_SESSION);
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+
+    // Another socket is served meanwhile.
+    FakeSession other = new FakeSession(true);
+    JakartaTransport otherTransport = transport(other, 300, 30_000, WriteInterrupter::interrupt);
+    for (int i = 0; i < 50; i++) {
+      assertNull(sendText(otherTransport, "m" + i).get(5, TimeUnit.SECONDS));
+    }
+
+    Throwable failure = sent.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    AGError error = assertInstanceOf(AGError.class, failure);
+    assertEquals("TimeoutError", error.name());
+    assertTrue(error.getMessage().contains("socketcluster.sendTimeout"), error.getMessage());
+    await().atMost(WAIT).until(() -> !stuck.closes.isEmpty());
+    assertEquals(1008, stuck.closes.get(0).getCloseCode().getCode());
+    assertEquals(JakartaTransport.SEND_TIMEOUT_REASON, stuck.closes.get(0).getReasonPhrase());
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+    assertTrue(stuck.log.contains("write-failed"), "the held write ended: " + stuck.log);
+    assertEquals(50, other.written.size());
+  }
+
+  /** The outbound queue sends its next frame from the previous one's completion, on the sender. */
+  @Test
+  void aWriteStartedInlineAfterAnotherIsHeldToTheLimitToo() throws Exception {
+    FakeSession stuck = new FakeSession(true);
+    JakartaTransport transport = transport(stuck, 300, 30_000, session -> WriteInterrupter.Outcome.CLOSE_SESSION);
+    CompletableFuture<Throwable> second = new CompletableFuture<>();
+    transport.sendText("first", error -> {
+      stuck.hold(); // the client's window is full from now on
+      transport.sendText("second", second::complete);
+    });
+    AGError error = assertInstanceOf(AGError.class, second.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals("TimeoutError", error.name());
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
+  /** Open Liberty: shutting the output ends the write; the close follows it, never under it. */
+  @Test
+  void whereOnlyShuttingTheOutputEndsTheWriteTheCloseFollowsIt() throws Exception {
+    FakeSession stuck = new FakeSession(false);
+    JakartaTransport transport = transport(stuck, 300, 30_000, session -> {
+      stuck.failWrites();
+      return WriteInterrupter.Outcome.OUTPUT_SHUT;
+    });
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+    AGError error = assertInstanceOf(AGError.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals("TimeoutError", error.name());
+    await().atMost(WAIT).until(() -> !stuck.closes.isEmpty());
+    assertEquals(List.of("write-start", "write-failed", "close:1008"), stuck.log);
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
+  /** Where nothing can end the write, the socket fails at the limit and the close waits for the write. */
+  @Test
+  void whereNothingEndsTheWriteTheSendFailsAndTheCloseWaits() throws Exception {
+    FakeSession stuck = new FakeSession(false);
+    JakartaTransport transport = transport(stuck, 300, 30_000, session -> WriteInterrupter.Outcome.WAIT);
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+    assertInstanceOf(AGError.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(List.of("write-start"), stuck.log, "no close under the held write");
+    stuck.release(); // the client reads again, or leaves
+    await().atMost(WAIT).until(() -> !stuck.closes.isEmpty());
+    assertEquals(List.of("write-start", "write-end", "close:1008"), stuck.log);
+  }
+
+  @Test
+  void aCloseThatWaitedPastTheCloseTimeoutEndsTheWrite() throws Exception {
+    FakeSession stuck = new FakeSession(true);
+    JakartaTransport transport = transport(stuck, 60_000, 300, session -> WriteInterrupter.Outcome.CLOSE_SESSION);
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+    await().atMost(WAIT).until(() -> stuck.log.contains("write-start"));
+    transport.close(4001, null);
+    // Not the send limit (60 s): the close timeout ends the write, whose send fails as written.
+    assertInstanceOf(IOException.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    await().atMost(WAIT).until(() -> !stuck.closes.isEmpty());
+    assertEquals(4001, stuck.closes.get(0).getCloseCode().getCode());
+  }
+
+  /** Open Liberty reports a close, then closes the connection under a blocked write 5.5 s later. */
+  @Test
+  void aWriteStillGoingAfterTheConnectionClosedIsEnded() throws Exception {
+    FakeSession stuck = new FakeSession(false);
+    JakartaTransport transport = transport(stuck, 60_000, 30_000, session -> {
+      stuck.failWrites();
+      return WriteInterrupter.Outcome.OUTPUT_SHUT;
+    });
+    stuck.hold();
+    CompletableFuture<Throwable> sent = sendText(transport, "never read");
+    await().atMost(WAIT).until(() -> stuck.log.contains("write-start"));
+    transport.connectionClosed();
+    // Neither limit (60 s, 30 s) but the grace after the close ends it; it fails as written.
+    assertInstanceOf(IOException.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
+  @Test
+  void aCloseReportedWithNoWriteInFlightChangesNothing() throws Exception {
+    FakeSession fake = new FakeSession(false);
+    JakartaTransport transport = transport(fake, 60_000, 30_000, session -> {
+      throw new AssertionError("nothing to interrupt");
+    });
+    transport.connectionClosed();
+    assertNull(sendText(transport, "after").get(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void reasonsAreCutToFitAControlFrame() {
+    assertEquals("", JakartaTransport.fit(null));
+    assertEquals("short", JakartaTransport.fit("short"));
+    assertEquals(123, JakartaTransport.fit("x".repeat(200)).length());
+    String cut = JakartaTransport.fit("é".repeat(100));
+    assertTrue(cut.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 123);
+  }
+}

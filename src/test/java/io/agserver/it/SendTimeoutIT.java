@@ -1,0 +1,66 @@
+package io.agserver.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * socketcluster.sendTimeout: a client that stops reading holds a sender thread no longer than the
+ * limit (1 s on the test application's second server). The client asks for about 13 MB it never
+ * reads; the write that its full TCP window blocks is abandoned, its send fails with a
+ * TimeoutError, the socket is closed and the thread is free again, while another socket's calls
+ * are answered throughout. Waits are generous bounds, not measured latencies.
+ */
+class SendTimeoutIT {
+
+  private static final Duration BOUND = Duration.ofSeconds(30);
+
+  @Test
+  void aClientThatStopsReadingIsCutOffAndItsSenderReleased() throws Exception {
+    try (RawWebSocket good = RawWebSocket.openWithReceiveBuffer(OriginIT.PATH, 0);
+        RawWebSocket slow = RawWebSocket.openWithReceiveBuffer(OriginIT.PATH, 4096)) {
+      good.answerPings().handshake();
+      slow.handshake();
+      Map<?, ?> before = state(good);
+      int clientsBefore = number(before, "clients");
+      int timeoutsBefore = number(before, "sendTimeouts");
+
+      slow.stopReading();
+      slow.send("flood", Map.of("count", 200, "size", 64 * 1024));
+
+      int[] echoes = {0};
+      await().atMost(BOUND).pollInterval(Duration.ofMillis(100)).until(() -> {
+        // The other socket is served all along.
+        assertEquals((long) echoes[0], ((Number) good.call("echo", echoes[0])).longValue());
+        echoes[0]++;
+        Map<?, ?> state = state(good);
+        return number(state, "sendTimeouts") > timeoutsBefore
+            && number(state, "clients") == clientsBefore - 1
+            && number(state, "writesInProgress") == 0;
+      });
+      assertTrue(echoes[0] > 0);
+
+      // The slow client reads again: what was on its way, then the end of the connection (a
+      // close frame where the runtime could still write one, else EOF).
+      slow.resumeReading();
+      RawWebSocket.Frame end = slow.awaitClose(BOUND.toMillis());
+      assertTrue(end.isEof() || end.code() == 1008, "the connection ended: " + end);
+      long flooded = slow.seen().stream().filter(f -> f.isText() && f.text().contains("\"flood\"")).count();
+      assertTrue(flooded < 200, "the server gave up on the rest: " + flooded + " delivered");
+      assertEquals("still served", good.call("echo", "still served"));
+    }
+  }
+
+  private static Map<?, ?> state(RawWebSocket ws) throws Exception {
+    return (Map<?, ?>) ws.call("transportState", null);
+  }
+
+  private static int number(Map<?, ?> state, String key) {
+    return ((Number) state.get(key)).intValue();
+  }
+}
