@@ -14,7 +14,7 @@ class BreakdownTest {
 
   @Test
   void aSampleGoesToTheSyscallItIsIn() {
-    assertEquals(Breakdown.Part.SOCKET_WRITES, of("io/agserver/endpoint/Senders$Sender.run;com/ibm/ws/wsoc/WsocConnLink.write;"
+    assertEquals(Breakdown.Part.SOCKET_WRITES, of("io/agserver/transport/Senders$Sender.run;com/ibm/ws/wsoc/WsocConnLink.write;"
         + "sun/nio/ch/FileDispatcherImpl.writev0;__GI___writev;entry_SYSCALL_64_after_hwframe_[k];tcp_sendmsg_[k]"));
     assertEquals(Breakdown.Part.SOCKET_READS, of("com/ibm/ws/tcpchannel/internal/ChannelSelector.run;epoll_wait;do_epoll_wait_[k]"));
     assertEquals(Breakdown.Part.THREAD_WAKEUPS, of("java/lang/Thread.run;__futex_abstimed_wait_common;futex_wait_[k];schedule_[k]"));
@@ -25,8 +25,8 @@ class BreakdownTest {
   void javaCodeGoesToTheNearestOwnerAboveTheLeaf() {
     // Jackson called by agserver is agserver's cost; agserver called back by Liberty is agserver's.
     assertEquals(Breakdown.Part.AGSERVER, of("com/ibm/ws/tcpchannel/internal/WorkQueueManager$Worker.run;"
-        + "io/agserver/endpoint/AGEndpoint.onMessage;com/fasterxml/jackson/core/json/ReaderBasedJsonParser.nextToken"));
-    assertEquals(Breakdown.Part.CONTAINER, of("io/agserver/endpoint/Senders$Sender.run;"
+        + "io/agserver/transport/AGEndpoint.onMessage;com/fasterxml/jackson/core/json/ReaderBasedJsonParser.nextToken"));
+    assertEquals(Breakdown.Part.CONTAINER, of("io/agserver/transport/Senders$Sender.run;"
         + "com/ibm/ws/wsoc/MessageWriter.WriteMessage;java/util/concurrent/ConcurrentHashMap.get"));
     assertEquals(Breakdown.Part.JVM, of("start_thread;thread_native_entry;C2Compiler::compile_method;PhaseChaitin::Split"));
     assertEquals(Breakdown.Part.OTHER_JAVA, of("java/lang/Thread.run;java/util/TimerThread.mainLoop"));

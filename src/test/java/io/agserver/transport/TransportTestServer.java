@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +14,6 @@ import jakarta.websocket.Session;
 
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
-import io.agserver.transport.AGTransport;
 
 /**
  * An {@link AGTransport} over a Jakarta WebSocket session: frames are written with the blocking

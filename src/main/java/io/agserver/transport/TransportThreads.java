@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;

@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import java.util.logging.Level;
 import java.util.logging.Logger;

@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;

@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;

@@ -1,4 +1,4 @@
-package io.agserver.endpoint;
+package io.agserver.transport;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +27,6 @@ import io.agserver.config.AGServerOptions;
 import io.agserver.event.AGSocketEvent;
 import io.agserver.event.AGWarningEvent;
 import io.agserver.protocol.AGError;
-import io.agserver.transport.AGTransport;
 
 /** maxPayload bounds a fragmented message as a whole; single frames pass straight through. */
 class MessageAssemblerTest {
