@@ -380,16 +380,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
   }
 
-  /**
-   * Sends {@code encoded} as it is, or adds {@code packet} to the open batch: one decision, made
-   * by the batcher, so that a flush in progress cannot let this frame overtake the batch.
-   */
-  private void sendEncodedOrBatch(String encoded, java.util.function.Supplier<Object> packet) {
-    if (batcher.bufferLazily(packet)) {
-      return;
-    }
-    outbound.offerPacket(encoded);
-  }
 
   /**
    * Sends the response {@code {"rid":rid,field:value}} (no field when it is null): straight to text
@@ -397,14 +387,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
    * open batch.
    */
   void sendResponse(Object rid, String field, Object value) {
-    java.util.function.Supplier<Object> packet = () -> {
-      Map<String, Object> response = new LinkedHashMap<>(4);
-      response.put("rid", rid);
-      if (field != null) {
-        response.put(field, value);
-      }
-      return response;
-    };
+    // No batch open: the frame goes straight out. A batch being flushed still counts as open
+    // until its frame is queued (SocketBatcher), so this frame cannot overtake it.
     if (server.codec() instanceof JsonCodec json && !batcher.isBuffering()) {
       String encoded;
       try {
@@ -413,10 +397,15 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
         emitError(e);
         return;
       }
-      sendEncodedOrBatch(encoded, packet);
+      outbound.offerPacket(encoded);
       return;
     }
-    sendObject(packet.get());
+    Map<String, Object> packet = new LinkedHashMap<>(4);
+    packet.put("rid", rid);
+    if (field != null) {
+      packet.put(field, value);
+    }
+    sendObject(packet);
   }
 
   /** Sends a frame that is already encoded (one publish shared by many sockets). */
@@ -715,8 +704,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   private void sendPublish(String channel, Object data, String encoded) {
-    if (encoded != null) {
-      sendEncodedOrBatch(encoded, () -> io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
+    // As sendResponse: a batch being flushed counts as open until its frame is queued.
+    if (encoded != null && !batcher.isBuffering()) {
+      outbound.offerPacket(encoded);
     } else {
       sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
     }
@@ -941,11 +931,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     @Override
     public void closeForAuthFailure(int code, String reason) {
       AGServerSocket.this.closeForAuthFailure(code, reason);
-    }
-
-    @Override
-    public boolean hasMiddleware(MiddlewareType line) {
-      return AGServerSocket.this.hasMiddleware(line);
     }
 
     @Override

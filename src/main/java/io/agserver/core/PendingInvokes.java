@@ -108,10 +108,11 @@ public final class PendingInvokes {
     if (pending.isEmpty()) {
       return;
     }
+    Abort now = new Abort(failureType, code, reason);
     for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
       Map.Entry<Long, Pending> entry = it.next();
       if (pending.remove(entry.getKey(), entry.getValue())) {
-        fail(entry.getValue(), new Abort(failureType, code, reason));
+        fail(entry.getValue(), now);
       }
     }
   }

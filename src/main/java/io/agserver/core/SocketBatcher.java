@@ -3,7 +3,6 @@ package io.agserver.core;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
-import java.util.function.Supplier;
 
 import io.agserver.core.AGScheduler;
 
@@ -11,8 +10,8 @@ import io.agserver.core.AGScheduler;
  * A socket's batching: while a batch is open, packets are collected and leave as one JSON array
  * frame; {@code startBatching} flushes every {@code batchInterval}.
  *
- * <p>One lock orders everything: adding to the batch, and a flush's swap, encoding and hand-over
- * to the outbound queue. {@code buffer} is set to null only after the batch's frame is queued,
+ * <p>One lock orders everything: adding to the batch, and a flush's encoding and hand-over to the
+ * outbound queue. {@code buffer} is set to null only after the batch's frame is queued,
  * so a sender that sees no batch open (a volatile read, the whole cost when batching is off)
  * queues its frame after the batch, never before it.
  */
@@ -41,20 +40,6 @@ public final class SocketBatcher {
         return false;
       }
       buffer.add(packet);
-      return true;
-    }
-  }
-
-  /** Adds the packet {@code packet} makes to the open batch; false (and not made) when none is open. */
-  public boolean bufferLazily(Supplier<Object> packet) {
-    if (buffer == null) {
-      return false;
-    }
-    synchronized (this) {
-      if (buffer == null) {
-        return false;
-      }
-      buffer.add(packet.get());
       return true;
     }
   }
