@@ -43,6 +43,9 @@ public final class TransportTestServer implements ServletContextListener {
         "path", PATH,
         "origins", ORIGINS,
         "sendTimeout", Long.toString(SEND_TIMEOUT),
+        // Far above SendTimeoutIT's flood (200 x 64 KiB), so that the send time limit, not the
+        // outbound buffer limit, is what cuts the client that stops reading.
+        "outboundBufferLimit", Long.toString(64L * 1024 * 1024),
         "perMessageDeflate", "true");
     AGServerOptions options = AGServerOptions.from(key -> Optional.ofNullable(
         values.get(key.substring(AGServerOptions.PREFIX.length()))));
