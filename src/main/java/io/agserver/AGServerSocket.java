@@ -530,6 +530,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       invokes.abortAll("connectAbort", code, reason);
       return;
     }
+    // Out of the server's maps before any event: an observer of the disconnection or closure
+    // never finds the socket among the clients.
+    server.socketClosed(this);
     if ((reason == null || reason.isEmpty()) && CloseCodes.errorReason(code) != null) {
       reason = CloseCodes.errorReason(code);
     }
@@ -544,7 +547,6 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
     emit("close", new AGSocketEvent.Close(code, reason));
     serverContext.emit("closure", new AGClosureEvent(this, code, reason));
-    server.socketClosed(this);
 
     if (!CloseCodes.isIgnored(code)) {
       String message = CloseCodes.errorReason(code);

@@ -118,6 +118,23 @@ class SocketRacesTest {
     }
   }
 
+  @Test
+  void observersOfADisconnectionNoLongerFindTheSocketAmongTheClients() {
+    List<Boolean> listed = new CopyOnWriteArrayList<>();
+    AGServer[] current = new AGServer[1];
+    server = new AGServer(TestServers.options(Map.of()), null, event -> {
+      if (event instanceof io.agserver.event.AGDisconnectionEvent d) {
+        listed.add(current[0].clients().containsKey(d.socket().id()));
+      } else if (event instanceof io.agserver.event.AGClosureEvent c) {
+        listed.add(current[0].clients().containsKey(c.socket().id()));
+      }
+    }, null);
+    current[0] = server;
+    AGServerSocket socket = handshaken(server, new FakeTransport());
+    socket.disconnect();
+    assertEquals(List.of(false, false), listed);
+  }
+
   // ---- an invoke racing a close ----
 
   @Test
