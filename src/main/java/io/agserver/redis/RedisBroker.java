@@ -425,8 +425,14 @@ public final class RedisBroker implements BrokerEngine {
     }
   }
 
+  /** The failure and, when Lettuce wrapped it, its root cause ("Connection refused" ...). */
   private static String describe(Throwable error) {
     Throwable cause = Failures.unwrap(error);
-    return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    return root == cause ? text : text + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 }
