@@ -351,4 +351,102 @@ class SocketRacesTest {
         && w.warning() instanceof AGError error && error.name().equals("ResourceLimitError")), "warning: " + events);
     held.complete(null);
   }
+
+  @Test
+  void publishesWaitingForTheBrokerAreBoundedByTheInboundQueue() {
+    server(Map.of("inboundBufferLimit", "5", "brokerEngine", AcknowledgesLater.class.getName()));
+    AcknowledgesLater broker = (AcknowledgesLater) server.broker();
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = handshaken(server, transport);
+    int window = 64;
+    // The window's publishes go to the broker at once; the next one too, and then it holds the
+    // inbound queue, behind which 5 more may wait.
+    for (int i = 0; i < window + 1 + 5; i++) {
+      socket.receive("{\"event\":\"#publish\",\"data\":{\"channel\":\"c\",\"data\":" + i + "},\"cid\":" + (i + 2) + "}");
+    }
+    assertEquals(window + 1, broker.pending.size());
+    assertEquals(AGServerSocket.OPEN, socket.state());
+    socket.receive("{\"event\":\"#publish\",\"data\":{\"channel\":\"c\",\"data\":0},\"cid\":999}");
+    assertEquals(AGServerSocket.CLOSED, socket.state());
+    assertEquals(CloseCodes.POLICY_VIOLATION, transport.closeCode);
+    broker.pending.forEach(ack -> ack.complete(null));
+  }
+
+  @Test
+  void aPublishAcknowledgedLaterLetsTheWaitingOnesIn() {
+    server(Map.of("brokerEngine", AcknowledgesLater.class.getName()));
+    AcknowledgesLater broker = (AcknowledgesLater) server.broker();
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = handshaken(server, transport);
+    for (int i = 0; i < 100; i++) {
+      socket.receive("{\"event\":\"#publish\",\"data\":{\"channel\":\"c\",\"data\":" + i + "},\"cid\":" + (i + 2) + "}");
+    }
+    assertEquals(65, broker.pending.size());
+    // Each acknowledgement answers its publish and lets one more in, until all were taken.
+    for (int acknowledged = 0; acknowledged < 100; acknowledged++) {
+      broker.pending.get(acknowledged).complete(null);
+    }
+    assertEquals(100, broker.pending.size());
+    assertEquals(AGServerSocket.OPEN, socket.state());
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> transport.packets().stream()
+        .filter(packet -> packet.startsWith("{\"rid\"") && !packet.startsWith("{\"rid\":1,")).count() == 100);
+  }
+
+  /** A broker engine that acknowledges publishes when the test says so. */
+  public static final class AcknowledgesLater implements io.agserver.pubsub.BrokerEngine {
+    final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
+    private final io.agserver.pubsub.AGSimpleBroker local = new io.agserver.pubsub.AGSimpleBroker();
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> invokePublish(String channel, Object data) {
+      CompletableFuture<Void> ack = new CompletableFuture<>();
+      pending.add(ack);
+      return ack;
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> subscribeSocket(io.agserver.pubsub.AGSubscriber subscriber, String channel) {
+      return local.subscribeSocket(subscriber, channel);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> unsubscribeSocket(io.agserver.pubsub.AGSubscriber subscriber, String channel) {
+      return local.unsubscribeSocket(subscriber, channel);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> transmitPublish(String channel, Object data) {
+      return local.transmitPublish(channel, data);
+    }
+
+    @Override
+    public List<String> subscriptions() {
+      return local.subscriptions();
+    }
+
+    @Override
+    public boolean isSubscribed(String channel) {
+      return local.isSubscribed(channel);
+    }
+
+    @Override
+    public void setCodecEngine(AGCodec codec) {
+      local.setCodecEngine(codec);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> ready() {
+      return local.ready();
+    }
+
+    @Override
+    public void onError(Consumer<Throwable> handler) {
+      local.onError(handler);
+    }
+
+    @Override
+    public void close() {
+      local.close();
+    }
+  }
 }

@@ -27,8 +27,14 @@ final class PubSubPackets {
     return CompletableFuture.completedFuture(null);
   }
 
+  // Publishes a socket may have waiting for the broker's acknowledgement before its inbound
+  // queue waits too (see publishAllowed).
+  static final int PUBLISH_WINDOW = 64;
+
   private final SocketContext socket;
   private final ServerContext server;
+  // This socket's publishes the broker has not acknowledged yet.
+  private final java.util.concurrent.atomic.AtomicInteger unacknowledged = new java.util.concurrent.atomic.AtomicInteger();
 
   PubSubPackets(SocketContext socket) {
     this.socket = socket;
@@ -159,10 +165,15 @@ final class PubSubPackets {
    * Hands the publish to the broker and lets the socket's next message in at once: the broker has
    * taken the publish in order when invokePublish returns, and its acknowledgement (a Redis round
    * trip with the Redis engine) answers this one alone, so a client's publishes are not held to
-   * one per round trip. The broker bounds what waits for acknowledgements.
+   * one per round trip. At most {@link #PUBLISH_WINDOW} of a socket's publishes wait for the
+   * broker; the next one holds the socket's inbound queue until its own acknowledgement, so a
+   * client that publishes faster than the broker takes fills its inbound queue, bounded by
+   * {@code inboundBufferLimit}, and not the broker's.
    */
   private CompletionStage<Void> publishAllowed(Object cid, Object data, String channel, Object published) {
-    server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
+    int waiting = unacknowledged.incrementAndGet();
+    CompletableFuture<Void> answered = server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
+      unacknowledged.decrementAndGet();
       Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       if (error != null) {
@@ -170,7 +181,7 @@ final class PubSubPackets {
       }
       if (cid == null) {
         socket.writeReceiver("#publish", published);
-        return null;
+        return (Void) null;
       }
       AGRequest request = socket.request(cid, "#publish", data, true);
       if (error != null) {
@@ -179,8 +190,12 @@ final class PubSubPackets {
         request.end();
       }
       socket.writeProcedure("#publish", request);
-      return null;
-    });
+      return (Void) null;
+    }).toCompletableFuture();
+    // A publish the broker answered at once (the memory engine) never holds the queue.
+    if (waiting > PUBLISH_WINDOW && !answered.isDone()) {
+      return answered;
+    }
     return done();
   }
 
