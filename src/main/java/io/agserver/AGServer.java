@@ -172,7 +172,7 @@ public class AGServer extends AsyncStreamEmitter {
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
     this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
-    this.broker = createBroker(options, threads);
+    this.broker = createBroker(options, threads, scheduler::execute);
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
     this.exchange = new AGExchange(broker, this::emitWarning);
@@ -186,7 +186,7 @@ public class AGServer extends AsyncStreamEmitter {
    * {@code memory} (the default), {@code redis}, or the class name of a {@link BrokerEngine}: a CDI
    * bean of that class when there is one, else an instance made with its no-argument constructor.
    */
-  private static BrokerEngine createBroker(AGServerOptions options, ThreadFactory threads) {
+  private static BrokerEngine createBroker(AGServerOptions options, ThreadFactory threads, Executor workers) {
     String name = options.brokerEngine();
     if (name == null || name.isBlank() || name.equals("memory") || name.equals(AGSimpleBroker.class.getName())) {
       return new AGSimpleBroker();
@@ -195,7 +195,7 @@ public class AGServer extends AsyncStreamEmitter {
       // A command answers in time for the client's own ack timeout to hear of its failure.
       Duration timeout = Duration.ofMillis(Math.min(options.redis().timeout(), Math.max(1, options.ackTimeout() / 2)));
       return new RedisBroker(options.redis(), timeout,
-          threads != null ? threads : ManagedThreads.daemonThreads("agserver-redis"));
+          threads != null ? threads : ManagedThreads.daemonThreads("agserver-redis"), workers);
     }
     try {
       Class<?> type = Class.forName(name, true, Thread.currentThread().getContextClassLoader());

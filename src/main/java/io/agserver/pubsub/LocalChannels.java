@@ -20,7 +20,7 @@ import java.util.function.UnaryOperator;
  *
  * <p>Every change to a channel (a subscriber added or removed, its state replaced) goes through
  * {@code compute} on the channel's entry, and so do the engine's callbacks for it: the first
- * subscriber's, the last one's, the check for a channel nobody holds. So the step that drops an
+ * subscriber's, the last one's, the engine's checks of what its broker confirmed. So the step that drops an
  * emptied channel and a subscribe to it are serialised (a subscriber never lands in a channel
  * that has just been dropped, and a held channel always has a subscriber), and what an engine
  * does in those callbacks (send SUBSCRIBE, UNSUBSCRIBE) happens in the order of the changes.
@@ -83,11 +83,16 @@ public final class LocalChannels<T> {
     });
   }
 
-  /** Runs {@code absent} if nobody holds the channel, in a step no subscribe can interleave with. */
-  public void ifNotHeld(String channelName, Consumer<String> absent) {
+  /**
+   * One step on a channel whatever its holding: {@code absent} runs if nobody holds it,
+   * {@code held} replaces the state of a held one. No subscribe or unsubscribe interleaves.
+   */
+  public void check(String channelName, Consumer<String> absent, UnaryOperator<T> held) {
     channels.compute(channelName, (name, channel) -> {
       if (channel == null) {
         absent.accept(name);
+      } else {
+        channel.state = held.apply(channel.state);
       }
       return channel;
     });

@@ -12,6 +12,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
@@ -27,10 +28,14 @@ import io.lettuce.core.resource.ClientResources;
  * <p>Lettuce sends SSUBSCRIBE to the cluster connection's default node, and a routed command
  * to a node connection that is still opening is refused (REJECT_COMMANDS); so this link sends
  * both SSUBSCRIBE and SPUBLISH on the node connection of the slot's primary itself. Those node
- * connections are opened by {@link #connect()} for every primary, before the engine reports
- * ready: behind a connection that is still opening, commands would also run in any order, and
- * an SSUBSCRIBE overtaken by its SUNSUBSCRIBE would leave a channel subscribed for good. A
- * primary that joins later is connected on first use (its first commands may fail once).
+ * connections are opened by {@link #connect()} for every reachable primary, before the engine
+ * reports ready. A command for a node whose connection is still opening (a primary that was
+ * down, one that joined later) is refused, and the connection goes on opening: queued behind it
+ * the command would run on Lettuce's thread once it opened, out of order with the commands
+ * sent meanwhile. The engine renews refused subscriptions, and a publish refused so fails.
+ *
+ * <p>When a slot moves, Redis tells its subscribers with SUNSUBSCRIBE, and the engine renews the
+ * channel on its new primary; after any change of topology it renews every channel.
  */
 final class ClusterLink implements RedisLink {
 
@@ -39,6 +44,7 @@ final class ClusterLink implements RedisLink {
   private final Listener listener;
   private volatile StatefulRedisClusterPubSubConnection<String, String> subscriptions;
   private volatile StatefulRedisClusterConnection<String, String> commands;
+  private final reactor.core.Disposable topologyEvents;
 
   ClusterLink(ClientResources resources, List<String> uris, Duration timeout, int queueLimit, Listener listener) {
     for (String uri : uris) {
@@ -63,6 +69,13 @@ final class ClusterLink implements RedisLink {
         }
       }
     });
+    this.topologyEvents = resources.eventBus().get()
+        .filter(event -> event instanceof ClusterTopologyChangedEvent)
+        .subscribe(event -> {
+          if (subscriptions != null) {
+            listener.topologyChanged();
+          }
+        });
   }
 
   @Override
@@ -90,14 +103,23 @@ final class ClusterLink implements RedisLink {
         public void ssubscribed(RedisClusterNode node, String channel, long count) {
           listener.subscribed(channel);
         }
+
+        @Override
+        public void sunsubscribed(RedisClusterNode node, String channel, long count) {
+          listener.unsubscribed(channel);
+        }
       });
-      // Both connections' node connections open now: while one is still opening it refuses
-      // commands (REJECT_COMMANDS), and its queue would not keep their order (see above).
+      // Both connections' node connections open now (see above). A primary that cannot be
+      // reached now (its slots are failing over) does not hold up the others: its node
+      // connections go on opening, and its channels are renewed once they can be.
       List<CompletableFuture<?>> nodes = new ArrayList<>();
       for (RedisClusterNode node : connection.getPartitions()) {
-        if (node.getRole().isUpstream()) {
-          nodes.add(connection.getConnectionAsync(node.getNodeId()));
-          nodes.add(plain.join().getConnectionAsync(node.getNodeId()));
+        if (node.getRole().isUpstream() && !node.is(RedisClusterNode.NodeFlag.FAIL)
+            && !node.getSlots().isEmpty()) {
+          nodes.add(connection.getConnectionAsync(node.getNodeId()).toCompletableFuture()
+              .exceptionally(unreachable -> null));
+          nodes.add(plain.join().getConnectionAsync(node.getNodeId()).toCompletableFuture()
+              .exceptionally(unreachable -> null));
         }
       }
       return CompletableFuture.allOf(nodes.toArray(CompletableFuture[]::new)).thenRun(() -> {
@@ -117,7 +139,17 @@ final class ClusterLink implements RedisLink {
     if (primary == null) {
       return noPrimary(redisChannel);
     }
-    return subscriptions.getConnectionAsync(primary.getNodeId());
+    return opened(subscriptions.getConnectionAsync(primary.getNodeId()), primary);
+  }
+
+  /** The node connection if it is open now; refused otherwise (see the class comment). */
+  private static <T> CompletionStage<T> opened(CompletionStage<T> connection, RedisClusterNode node) {
+    CompletableFuture<T> future = connection.toCompletableFuture();
+    if (future.isDone()) {
+      return future;
+    }
+    return CompletableFuture.failedFuture(new IllegalStateException("The connection to Redis Cluster node "
+        + node.getUri() + " is still opening"));
   }
 
   @Override
@@ -140,7 +172,7 @@ final class ClusterLink implements RedisLink {
     if (primary == null) {
       return noPrimary(redisChannel);
     }
-    return commands.getConnectionAsync(primary.getNodeId())
+    return opened(commands.getConnectionAsync(primary.getNodeId()), primary)
         .thenCompose(node -> node.async().spublish(redisChannel, payload)).thenApply(receivers -> null);
   }
 
@@ -157,6 +189,7 @@ final class ClusterLink implements RedisLink {
   /** Closes every connection of the client, then completes. */
   @Override
   public CompletableFuture<Void> close() {
+    topologyEvents.dispose();
     return client.shutdownAsync(0, 2, java.util.concurrent.TimeUnit.SECONDS);
   }
 

@@ -8,12 +8,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -42,23 +44,28 @@ import io.lettuce.core.resource.ClientResources;
  *
  * <p>An instance subscribes a Redis channel when its first local subscriber arrives and
  * unsubscribes when its last one leaves. The subscriptions this engine holds are what it wants
- * Redis to have: after a reconnect it subscribes them all again (Lettuce renews the ones it saw
- * confirmed; a subscribe refused during the outage is renewed here), and a subscription Redis
- * confirms for a channel no longer held here (an unsubscribe refused during the outage) is
- * dropped when its confirmation arrives.
+ * Redis to have, and every confirmation Redis sends is checked against them: a subscription
+ * confirmed for a channel nobody holds here is dropped, an unsubscription of a channel still held
+ * (an UNSUBSCRIBE overtaken by the next SUBSCRIBE, a slot that moved in a cluster) is renewed.
+ * When the connection is lost, every held channel is marked unconfirmed (a subscriber who joins
+ * then gets a BrokerError, not an acknowledgement Redis never gave); Lettuce resubscribes what
+ * it knew once it is back, and this engine renews whatever is still unconfirmed after that.
  *
- * <p>Threads and order. The Redis command that goes with a change of {@link #channels} (the
- * first subscriber's SUBSCRIBE, the last one's UNSUBSCRIBE) is sent inside that change's step
- * (see {@link LocalChannels}), so Redis receives one channel's commands in the order of the
- * changes. Messages from Redis arrive on Lettuce's I/O thread of the subscription
- * connection, one at a time, and are delivered there: subscribers queue them (sockets) or hand them
- * to their streams; outbound middleware that does not finish at once continues elsewhere.
+ * <p>Threads. The Redis command that goes with a change of {@link #channels} (the first
+ * subscriber's SUBSCRIBE, the last one's UNSUBSCRIBE) is sent inside that change's step (see
+ * {@link LocalChannels}), so one channel's commands are queued in the order of its changes.
+ * Nothing but this engine's own checks runs on Lettuce's I/O threads: what Redis sends is
+ * delivered on the server's workers ({@link InboundMessages}), and every future this engine hands
+ * out completes there, so application code (middleware, consumers, observers) never holds up a
+ * Redis connection nor writes a command from its thread, where it would overtake the commands
+ * other threads queued before it.
  */
 public final class RedisBroker implements BrokerEngine {
 
   private static final Logger LOG = Logger.getLogger(RedisBroker.class.getName());
   private static final long RETRY_FIRST_MS = 200;
   private static final long RETRY_MAX_MS = 5_000;
+  private static final long CLOSE_WAIT_SECONDS = 3;
 
 
   private final RedisKeys keys;
@@ -67,6 +74,9 @@ public final class RedisBroker implements BrokerEngine {
   private final RedisOptions options;
   private final Duration commandTimeout;
   private final ThreadFactory threads;
+  private final Executor workers;
+  private final UnaryOperator<RedisLink> decorate;
+  private final InboundMessages inbound;
   private final String where;
   // Made by open(), on a thread of its own (see ready()); null before. Read only once connected
   // is true, or under the null checks of close().
@@ -75,7 +85,8 @@ public final class RedisBroker implements BrokerEngine {
   // Each held channel's state: Redis's confirmation of its subscription (replaced when the
   // subscription is renewed after a failure).
   private final LocalChannels<CompletableFuture<Void>> channels = new LocalChannels<>();
-  // Held channels whose SUBSCRIBE failed: subscribed again once Redis answers.
+  // Held channels whose subscription failed or was lost: renewed while Redis answers. A hint:
+  // the renewal checks the channel's state in its step.
   private final Set<String> unconfirmed = ConcurrentHashMap.newKeySet();
   private final List<Consumer<Throwable>> errorHandlers = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -84,6 +95,8 @@ public final class RedisBroker implements BrokerEngine {
   private volatile AGCodec codec = JsonCodec.instance();
   // True once connect() succeeded; commands before that fail at once with BrokerError.
   private volatile boolean connected;
+  // False between a lost subscription connection and its return: renewals would be refused.
+  private volatile boolean linkUp;
   private volatile boolean closed;
   private volatile ScheduledFuture<?> renewal;
 
@@ -91,11 +104,23 @@ public final class RedisBroker implements BrokerEngine {
    * @param commandTimeout how long a command may wait for Redis (AGServer passes
    *                       {@code min(redis.timeout, ackTimeout / 2)})
    * @param threads        Lettuce's I/O threads (the container's managed factory where there is one)
+   * @param workers        where deliveries from Redis, completions and warnings run (the server's workers)
    */
-  public RedisBroker(RedisOptions options, Duration commandTimeout, ThreadFactory threads) {
+  public RedisBroker(RedisOptions options, Duration commandTimeout, ThreadFactory threads, Executor workers) {
+    this(options, commandTimeout, threads, workers, UnaryOperator.identity());
+  }
+
+  /** As above, with the link passed through {@code decorate} (tests reorder its commands). */
+  RedisBroker(RedisOptions options, Duration commandTimeout, ThreadFactory threads, Executor workers,
+      UnaryOperator<RedisLink> decorate) {
+    this.decorate = decorate;
     this.options = options;
     this.commandTimeout = commandTimeout;
     this.threads = threads;
+    this.workers = workers;
+    this.inbound = new InboundMessages(workers, options.queueLimit(), this::deliver,
+        limit -> warn(AGError.broker("Messages from Redis arrive faster than this instance delivers them: more than "
+            + limit + " wait (socketcluster.redis.queueLimit); dropping the ones beyond")));
     this.keys = new RedisKeys(options.prefix());
     this.where = describeUris(options);
   }
@@ -114,36 +139,67 @@ public final class RedisBroker implements BrokerEngine {
   }
 
   private void open() {
+    try {
+      openLink();
+    } catch (RuntimeException | Error e) {
+      warn(AGError.broker("Cannot set up the Redis client for " + where + " - " + describe(e)));
+      completeReady(e);
+    }
+  }
+
+  private void openLink() {
     ClientResources made = LettuceSetup.resources(threads);
     RedisLink.Listener listener = new RedisLink.Listener() {
       @Override
       public void message(String redisChannel, String payload) {
-        deliver(redisChannel, payload);
+        // Its own publishes come back (this instance is subscribed): skipped before any queue.
+        if (!payload.startsWith(origin)) {
+          inbound.offer(redisChannel, payload);
+        }
       }
 
       @Override
       public void subscribed(String redisChannel) {
-        dropIfNotHeld(redisChannel);
+        confirmedSubscribed(redisChannel);
+      }
+
+      @Override
+      public void unsubscribed(String redisChannel) {
+        confirmedUnsubscribed(redisChannel);
       }
 
       @Override
       public void reconnected() {
-        LOG.info(() -> "agserver: Redis connection restored (" + where + "); renewing "
+        if (closed) {
+          return;
+        }
+        linkUp = true;
+        LOG.info(() -> "agserver: Redis connection restored (" + where + "); renewing the unconfirmed of "
             + channels.size() + " channel subscriptions");
-        renewAll();
+        renewUnconfirmed();
       }
 
       @Override
       public void disconnected() {
-        if (!closed) {
-          warn(AGError.broker("Lost the connection to " + where
-              + "; reconnecting (publishes fail until it is back)"));
+        if (closed) {
+          return;
+        }
+        linkUp = false;
+        markAllLost();
+        warn(AGError.broker("Lost the connection to " + where
+            + "; reconnecting (publishes and new subscriptions fail until it is back)"));
+      }
+
+      @Override
+      public void topologyChanged() {
+        if (!closed && connected) {
+          renewAll();
         }
       }
     };
-    RedisLink opened = options.cluster()
+    RedisLink opened = decorate.apply(options.cluster()
         ? new ClusterLink(made, options.uris(), commandTimeout, options.queueLimit(), listener)
-        : new StandaloneLink(made, options.uris().get(0), commandTimeout, options.queueLimit(), listener);
+        : new StandaloneLink(made, options.uris().get(0), commandTimeout, options.queueLimit(), listener));
     synchronized (this) {
       if (closed) {
         made.shutdown(0, 2, TimeUnit.SECONDS);
@@ -160,13 +216,18 @@ public final class RedisBroker implements BrokerEngine {
       return;
     }
     link.connect().whenComplete((ok, error) -> {
+      if (closed) {
+        return;
+      }
       if (error == null) {
         connected = true;
+        linkUp = true;
         LOG.info(() -> "agserver: connected to " + where);
-        renewAll();
+        // Subscribes made before this failed and were marked unconfirmed.
+        renewUnconfirmed();
         renewal = resources.eventExecutorGroup().scheduleWithFixedDelay(
             this::renewUnconfirmed, 1, 1, TimeUnit.SECONDS);
-        ready.complete(null);
+        completeReady(null);
         return;
       }
       if (warnedUnreachable.compareAndSet(false, true)) {
@@ -189,12 +250,12 @@ public final class RedisBroker implements BrokerEngine {
     CompletableFuture<Void> confirmation = channels.add(channelName, subscriber, this::subscribeOnRedis);
     // Its own stage: the confirmation is shared by every subscriber that joined while it was
     // pending, and one caller's obtrude must not reach the others.
-    return confirmation.thenApply(ok -> null);
+    return handOff(confirmation);
   }
 
   /** Sends SUBSCRIBE; called inside the channel's step. */
   private CompletableFuture<Void> subscribeOnRedis(String channelName) {
-    if (!connected) {
+    if (!connected || closed) {
       unconfirmed.add(channelName);
       return CompletableFuture.failedFuture(notConnected());
     }
@@ -207,7 +268,6 @@ public final class RedisBroker implements BrokerEngine {
     }
     sent.whenComplete((ok, error) -> {
       if (error == null) {
-        unconfirmed.remove(channelName);
         confirmed.complete(null);
       } else {
         // The channel stays held: it is subscribed again once Redis answers (unless it is no
@@ -222,10 +282,7 @@ public final class RedisBroker implements BrokerEngine {
 
   @Override
   public CompletionStage<Void> unsubscribeSocket(AGSubscriber subscriber, String channelName) {
-    channels.remove(channelName, subscriber, name -> {
-      unconfirmed.remove(name);
-      unsubscribeOnRedis(name);
-    });
+    channels.remove(channelName, subscriber, this::unsubscribeOnRedis);
     return CompletableFuture.completedFuture(null);
   }
 
@@ -234,7 +291,7 @@ public final class RedisBroker implements BrokerEngine {
    * restarted Redis has no subscriptions, and one Lettuce renews is dropped on its confirmation.
    */
   private void unsubscribeOnRedis(String channelName) {
-    if (!connected) {
+    if (!connected || closed) {
       return;
     }
     try {
@@ -248,42 +305,69 @@ public final class RedisBroker implements BrokerEngine {
     }
   }
 
-  /** Redis confirmed a subscription: if no local subscriber wants the channel any more, drop it. */
-  private void dropIfNotHeld(String redisChannel) {
+  /**
+   * Redis confirmed a subscription (this engine's, or one Lettuce renewed after a reconnect):
+   * dropped if no local subscriber holds the channel; a held channel marked lost is confirmed.
+   */
+  private void confirmedSubscribed(String redisChannel) {
     String channelName = keys.channelOf(redisChannel);
-    if (channelName == null) {
-      return;
+    if (channelName != null) {
+      channels.check(channelName, this::unsubscribeOnRedis,
+          state -> state.isCompletedExceptionally() ? CompletableFuture.completedFuture(null) : state);
     }
-    // In the channel's step, so that it cannot interleave with a first subscriber's SUBSCRIBE.
-    channels.ifNotHeld(channelName, this::unsubscribeOnRedis);
   }
 
-  /** After a (re)connect: subscribe every held channel again (a repeated SUBSCRIBE is harmless). */
+  /**
+   * Redis reports a channel unsubscribed. Replies come in the order of the commands, so for a
+   * held channel this is either an earlier holder's UNSUBSCRIBE whose successor's SUBSCRIBE is
+   * still pending (nothing to do), or a subscription lost while held: an UNSUBSCRIBE that
+   * reached Redis after the next SUBSCRIBE, a hash slot that moved to another cluster node.
+   * Those are renewed, and subscribers who join meanwhile wait for the renewal.
+   */
+  private void confirmedUnsubscribed(String redisChannel) {
+    String channelName = keys.channelOf(redisChannel);
+    if (channelName != null) {
+      channels.check(channelName, name -> { },
+          state -> state.isDone() ? subscribeOnRedis(channelName) : state);
+    }
+  }
+
+  /** The subscription connection was lost: no held channel counts as confirmed until renewed. */
+  private void markAllLost() {
+    CompletableFuture<Void> lost = CompletableFuture.failedFuture(AGError.broker(
+        "Lost the connection to " + where + "; the subscription is renewed once it is back"));
+    for (String channelName : channels.names()) {
+      channels.updateState(channelName, state -> {
+        if (state.isDone() && !state.isCompletedExceptionally()) {
+          unconfirmed.add(channelName);
+          return lost;
+        }
+        return state;
+      });
+    }
+  }
+
+  /** A cluster's topology changed: subscribe every held channel again, where its slot is now. */
   private void renewAll() {
     for (String channelName : channels.names()) {
-      renew(channelName);
+      channels.updateState(channelName, state -> {
+        CompletableFuture<Void> renewed = subscribeOnRedis(channelName);
+        return state.isCompletedExceptionally() ? renewed : state;
+      });
     }
   }
 
+  /** Subscribes again the held channels whose subscription failed or was lost, while Redis answers. */
   private void renewUnconfirmed() {
-    if (closed || unconfirmed.isEmpty()) {
+    if (closed || !connected || !linkUp || unconfirmed.isEmpty()) {
       return;
     }
     for (String channelName : new ArrayList<>(unconfirmed)) {
-      if (channels.contains(channelName)) {
-        renew(channelName);
-      } else {
-        unconfirmed.remove(channelName);
-      }
+      unconfirmed.remove(channelName);
+      // Nothing for a channel no longer held; one confirmed since is left alone.
+      channels.updateState(channelName,
+          state -> state.isCompletedExceptionally() ? subscribeOnRedis(channelName) : state);
     }
-  }
-
-  private void renew(String channelName) {
-    channels.updateState(channelName, confirmed -> {
-      CompletableFuture<Void> renewed = subscribeOnRedis(channelName);
-      // Subscribers that join from now on wait for this confirmation, unless the last one held.
-      return confirmed.isCompletedExceptionally() ? renewed : confirmed;
-    });
   }
 
   // ---- publishing ----
@@ -301,7 +385,7 @@ public final class RedisBroker implements BrokerEngine {
 
   @Override
   public CompletionStage<Void> invokePublish(String channelName, Object data) {
-    return send(channelName, data);
+    return handOff(send(channelName, data));
   }
 
   /**
@@ -339,14 +423,10 @@ public final class RedisBroker implements BrokerEngine {
   }
 
   /**
-   * A message from Redis: {@code <origin> <frame>}. This instance's own come back too (it is
-   * subscribed) and are skipped: their local subscribers had them when they were sent. Every local
+   * A message from another instance, {@code <origin> <frame>}, on a worker: every local
    * subscriber gets the same frame text.
    */
   private void deliver(String redisChannel, String payload) {
-    if (payload.startsWith(origin)) {
-      return;
-    }
     String channelName = keys.channelOf(redisChannel);
     if (channelName == null || !channels.contains(channelName)) {
       return;
@@ -404,6 +484,10 @@ public final class RedisBroker implements BrokerEngine {
     errorHandlers.add(handler);
   }
 
+  /**
+   * Closes the connections and Lettuce's threads, waiting for them a few seconds at most (an
+   * undeploy should not leave threads of a gone application running).
+   */
   @Override
   public void close() {
     closed = true;
@@ -421,9 +505,51 @@ public final class RedisBroker implements BrokerEngine {
     }
     if (openLink != null) {
       // The client's connections first, then the threads they run on.
-      openLink.close().whenComplete((ok, error) -> openResources.shutdown(0, 2, TimeUnit.SECONDS));
+      await(openLink.close(), "closing the Redis connections");
+      await(openResources.shutdown(0, 2, TimeUnit.SECONDS), "stopping the Redis client's threads");
     }
     ready.completeExceptionally(AGError.broker("The Redis broker engine was closed"));
+  }
+
+  private static void await(java.util.concurrent.Future<?> done, String what) {
+    try {
+      done.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.log(Level.FINE, "agserver: " + what + " did not finish cleanly", e);
+    }
+  }
+
+  /** Completes (on a worker: AGServer's ready observers are application code) unless closed. */
+  private void completeReady(Throwable error) {
+    workers.execute(() -> {
+      if (error == null) {
+        ready.complete(null);
+      } else {
+        ready.completeExceptionally(error);
+      }
+    });
+  }
+
+  /**
+   * The same outcome, completed on a worker: what callers chain on it (a socket's next message,
+   * middleware, consumers) must not run on Lettuce's I/O thread. One already complete is handed
+   * back as it is, on the caller's thread.
+   */
+  private <T> CompletableFuture<T> handOff(CompletableFuture<T> source) {
+    if (source.isDone()) {
+      return source.copy();
+    }
+    CompletableFuture<T> result = new CompletableFuture<>();
+    source.whenComplete((value, error) -> workers.execute(() -> {
+      if (error == null) {
+        result.complete(value);
+      } else {
+        result.completeExceptionally(error);
+      }
+    }));
+    return result;
   }
 
   private static String describeUris(RedisOptions options) {
@@ -438,7 +564,12 @@ public final class RedisBroker implements BrokerEngine {
     return AGError.broker("Not connected to " + where + " yet");
   }
 
+  /** Reports on a worker: the handlers raise the server's warning event, observed by application code. */
   private void warn(Throwable error) {
+    workers.execute(() -> report(error));
+  }
+
+  private void report(Throwable error) {
     if (errorHandlers.isEmpty()) {
       LOG.log(Level.WARNING, "agserver: " + error.getMessage(), error);
       return;

@@ -4,8 +4,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The engine's connections to Redis, standalone or cluster: one for subscriptions, one for
- * publishes. Commands on one channel are sent in the order they are called, so a subscribe
- * followed by an unsubscribe leaves Redis unsubscribed, whatever their replies' timing.
+ * publishes. Commands called from threads other than Lettuce's are sent in the order they are
+ * called, so a subscribe followed by an unsubscribe leaves Redis unsubscribed, whatever their
+ * replies' timing; a command is refused rather than queued behind a connection still opening.
  */
 interface RedisLink {
 
@@ -17,11 +18,17 @@ interface RedisLink {
     /** Redis confirmed a subscription (the engine's own, or one Lettuce renewed after a reconnect). */
     void subscribed(String redisChannel);
 
+    /** Redis reports a channel unsubscribed: the engine's UNSUBSCRIBE, or its own doing (a slot moved). */
+    void unsubscribed(String redisChannel);
+
     /** The subscription connection is back after a loss. */
     void reconnected();
 
     /** The subscription connection was lost; Lettuce reconnects by itself. */
     void disconnected();
+
+    /** A cluster's nodes or slots changed: channels may live elsewhere now. */
+    void topologyChanged();
   }
 
   /** Opens the connections; fails when Redis cannot be reached now. */

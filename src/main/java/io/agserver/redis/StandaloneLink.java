@@ -71,6 +71,11 @@ final class StandaloneLink implements RedisLink {
         public void subscribed(String channel, long count) {
           listener.subscribed(channel);
         }
+
+        @Override
+        public void unsubscribed(String channel, long count) {
+          listener.unsubscribed(channel);
+        }
       });
       commands = plain.join();
       subscriptions = connection;

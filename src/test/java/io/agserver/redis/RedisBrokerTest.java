@@ -14,7 +14,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,6 +38,7 @@ class RedisBrokerTest {
   private RedisProcess redis;
   private final List<RedisBroker> brokers = new ArrayList<>();
   private final List<Throwable> warnings = new CopyOnWriteArrayList<>();
+  private final ExecutorService workers = Executors.newCachedThreadPool(ManagedThreads.daemonThreads("test-worker"));
 
   @BeforeEach
   void startRedis() throws Exception {
@@ -44,21 +48,30 @@ class RedisBrokerTest {
   @AfterEach
   void stop() throws Exception {
     brokers.forEach(RedisBroker::close);
+    workers.shutdownNow();
     if (redis != null) {
       redis.close();
     }
   }
 
   private RedisBroker broker(String uri) {
+    return broker(uri, UnaryOperator.identity());
+  }
+
+  private RedisBroker broker(String uri, UnaryOperator<RedisLink> decorate) {
     RedisBroker broker = new RedisBroker(new RedisOptions(List.of(uri), "test", false, 2_000, 1_000),
-        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis"));
+        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis"), workers, decorate);
     broker.onError(warnings::add);
     brokers.add(broker);
     return broker;
   }
 
   private RedisBroker connected() throws Exception {
-    RedisBroker broker = broker(redis.uri());
+    return connected(UnaryOperator.identity());
+  }
+
+  private RedisBroker connected(UnaryOperator<RedisLink> decorate) throws Exception {
+    RedisBroker broker = broker(redis.uri(), decorate);
     broker.ready().toCompletableFuture().get(20, TimeUnit.SECONDS);
     return broker;
   }
@@ -265,6 +278,124 @@ class RedisBrokerTest {
     done(a.invokePublish("mixed", 2));
     await().atMost(Duration.ofSeconds(20)).until(() -> good.received.size() == 2);
     assertTrue(warnings.stream().anyMatch(w -> "boom".equals(w.getMessage())));
+  }
+
+  @Test
+  void anUnsubscribeThatReachesRedisAfterTheNextSubscribeIsRenewed() throws Exception {
+    // The last subscriber's UNSUBSCRIBE is held back until the next first subscriber's SUBSCRIBE
+    // has been confirmed: Redis drops the subscription of a channel that is held again.
+    List<String> heldBack = new CopyOnWriteArrayList<>();
+    List<RedisLink> links = new CopyOnWriteArrayList<>();
+    RedisBroker a = connected(link -> {
+      links.add(link);
+      return new ReorderingLink(link, heldBack);
+    });
+    RedisBroker b = connected();
+    Recorder leaving = new Recorder("leaving");
+    Recorder joining = new Recorder("joining");
+    done(a.subscribeSocket(leaving, "handover"));
+    done(a.unsubscribeSocket(leaving, "handover"));
+    done(a.subscribeSocket(joining, "handover"));
+    assertEquals(List.of("test:{handover}"), heldBack);
+    done(links.get(0).unsubscribe(heldBack.get(0)));
+
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      b.transmitPublish("handover", "probe");
+      return joining.has("probe");
+    });
+    assertEquals(1, redisSubscribers("handover"));
+    assertFalse(leaving.has("probe"));
+  }
+
+  @Test
+  void deliveriesAndCompletionsRunOnTheServersWorkersNeverOnRedisThreads() throws Exception {
+    RedisBroker a = connected();
+    RedisBroker b = connected();
+    List<String> threads = new CopyOnWriteArrayList<>();
+    io.agserver.pubsub.AGSubscriber subscriber = new io.agserver.pubsub.AGSubscriber() {
+      @Override
+      public String id() {
+        return "threads";
+      }
+
+      @Override
+      public void deliverPublish(String channel, Object data, String encoded) {
+        threads.add("deliver " + Thread.currentThread().getName());
+      }
+    };
+    a.subscribeSocket(subscriber, "where").thenRun(() -> threads.add("subscribed " + Thread.currentThread().getName()))
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    b.invokePublish("where", 1).thenRun(() -> threads.add("published " + Thread.currentThread().getName()))
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(20)).until(() -> threads.size() == 3);
+    for (String entry : threads) {
+      assertTrue(entry.contains("test-worker"), entry);
+    }
+  }
+
+  @Test
+  void aSubscriberWhoJoinsAHeldChannelWhileRedisIsDownIsRefusedUntilRedisConfirmsAgain() throws Exception {
+    RedisBroker a = connected();
+    RedisBroker b = connected();
+    Recorder holder = new Recorder("holder");
+    done(a.subscribeSocket(holder, "held"));
+    redis.stop();
+    int[] attempt = {0};
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      Recorder late = new Recorder("late" + attempt[0]++);
+      CompletableFuture<Void> joined = a.subscribeSocket(late, "held").toCompletableFuture();
+      try {
+        joined.get(20, TimeUnit.SECONDS);
+        return false;
+      } catch (ExecutionException refused) {
+        return refused.getCause() instanceof AGError e && e.name().equals("BrokerError");
+      } finally {
+        a.unsubscribeSocket(late, "held");
+      }
+    });
+    redis.start();
+    Recorder after = new Recorder("after");
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      try {
+        done(a.subscribeSocket(after, "held"));
+        return true;
+      } catch (ExecutionException notYet) {
+        a.unsubscribeSocket(after, "held");
+        return false;
+      }
+    });
+    // Acknowledged once Redis has the subscription again: a publish right after it arrives.
+    done(b.invokePublish("held", "back"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> after.has("back") && holder.has("back"));
+  }
+
+  /** Holds back every UNSUBSCRIBE (the test sends it later itself). */
+  private record ReorderingLink(RedisLink inner, List<String> heldBack) implements RedisLink {
+    @Override
+    public java.util.concurrent.CompletionStage<Void> connect() {
+      return inner.connect();
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> subscribe(String redisChannel) {
+      return inner.subscribe(redisChannel);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> unsubscribe(String redisChannel) {
+      heldBack.add(redisChannel);
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> publish(String redisChannel, String payload) {
+      return inner.publish(redisChannel, payload);
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+      return inner.close();
+    }
   }
 
   /** A subscriber that records what it gets. */

@@ -49,7 +49,7 @@ class RedisClusterBrokerTest {
     // Seeds as an operator lists them; one is enough for Lettuce to find the others.
     List<String> seeds = nodes.stream().map(RedisProcess::uri).toList();
     RedisBroker broker = new RedisBroker(new RedisOptions(seeds, "test", true, 2_000, 1_000),
-        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis-cluster"));
+        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis-cluster"), java.util.concurrent.ForkJoinPool.commonPool());
     broker.onError(warnings::add);
     brokers.add(broker);
     try {
