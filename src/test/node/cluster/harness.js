@@ -298,7 +298,7 @@ class Instance {
       {cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe']});
     // SIGTERM: the script stops its JVM cleanly and waits for it, even after this process is gone.
     track(proc, `.ci/conformance-server ${this.port} ${this.runtime}`, 'SIGTERM');
-    const log = fs.createWriteStream(this.logFile, {flags: 'a'});
+    const log = fs.createWriteStream(this.logFile);
     const shown = Object.entries(this.env).map(([k, v]) => `${k}=${v}`).join(' ');
     log.write(`---- ${new Date().toISOString()} ${shown} .ci/conformance-server ${this.port} ${this.runtime}\n`);
     proc.stderr.pipe(log, {end: false});
@@ -316,6 +316,7 @@ class Instance {
       throw new Error(`${error.message}; see ${this.logFile}`);
     }
     this.startSeconds = (Date.now() - started) / 1000;
+    this.logOffset = log.bytesWritten + log.writableLength;
     return this;
   }
 
@@ -369,17 +370,45 @@ class Instance {
   }
 }
 
-// Starts instances in parallel: specs are {name, runtime, env}; each gets a free port.
-async function startInstances(specs) {
+// Starts instances in parallel: specs are {name, runtime, env}; each gets a free port. With
+// pubsub, each start also waits until a client's subscribe succeeds (untilPubSub).
+async function startInstances(specs, {pubsub = false} = {}) {
   const instances = [];
   for (const spec of specs) instances.push(new Instance({...spec, port: await freePort()}));
-  const results = await Promise.allSettled(instances.map((i) => i.start()));
+  const results = await Promise.allSettled(instances.map(async (i) => {
+    await i.start();
+    if (pubsub) i.pubsubMs = await untilPubSub(i);
+  }));
   const failed = results.filter((r) => r.status === 'rejected');
   if (failed.length) {
     await stopAll(instances);
     throw new Error(failed.map((r) => r.reason.message).join('; '));
   }
   return instances;
+}
+
+// READY means that the WebSocket upgrade works; the Redis engine connects on its own, and until
+// it has, a subscribe fails (BrokerError). Resolves with the ms until a client's subscribe
+// succeeded, retrying every 200 ms for up to timeoutMs.
+async function untilPubSub(instance, timeoutMs = 60000) {
+  const client = await new Client(instance, `${instance.name}-warmup`).connect();
+  const channel = unique('warmup');
+  const started = Date.now();
+  try {
+    for (;;) {
+      try {
+        await client.subscribe(channel, timeoutMs);
+        return Date.now() - started;
+      } catch (error) {
+        if (Date.now() - started > timeoutMs) {
+          throw new Error(`${instance.name}: no subscribe succeeded within ${timeoutMs} ms of READY: ${error.message}`);
+        }
+        await sleep(200);
+      }
+    }
+  } finally {
+    client.close();
+  }
 }
 
 async function stopAll(instances) {
@@ -462,11 +491,7 @@ class Client {
   // Subscribes (once per channel); resolves on the channel's subscribe event, rejects on
   // subscribeFail. The channel's publications are recorded from before the subscription.
   async subscribe(channelName, timeoutMs = 15000) {
-    let sub = this.subs.get(channelName);
-    if (!sub) {
-      sub = new Subscription(this, channelName);
-      this.subs.set(channelName, sub);
-    }
+    const sub = this.track(channelName);
     const socket = this.socket;
     if (socket.getChannelState(channelName) === 'subscribed') return sub;
     const channel = socket.subscribe(channelName);
@@ -475,6 +500,16 @@ class Client {
       channel.listener('subscribeFail').once().then((event) => event.error || new Error('subscribeFail'))
     ]), timeoutMs, `${this.name}'s subscribe to ${channelName}`);
     if (outcome) throw new Error(`${this.name}'s subscribe to ${channelName} failed: ${outcome.name}: ${outcome.message}`);
+    return sub;
+  }
+
+  // The record of a channel's publications (from now on), without subscribing.
+  track(channelName) {
+    let sub = this.subs.get(channelName);
+    if (!sub) {
+      sub = new Subscription(this, channelName);
+      this.subs.set(channelName, sub);
+    }
     return sub;
   }
 
@@ -648,7 +683,9 @@ async function fenceAndCount({tag, publishers, subs, channels, count, expectedFr
 // there; anything earlier may be missing but must not be duplicated or out of order). Late
 // arrivals of earlier exchanges since index lateFrom of `late` count too.
 function count_({tag, publishers, subs, expectedFrom = () => 0, count, lateFrom = late.length}) {
-  const report = {tag, expected: 0, delivered: 0, lost: 0, duplicated: 0, disordered: 0, problems: [], lateFrom,
+  // expected/received: the publications that must arrive (once each) and those of them that did;
+  // delivered: every publication of tag that arrived, duplicates included.
+  const report = {tag, expected: 0, received: 0, delivered: 0, lost: 0, duplicated: 0, disordered: 0, problems: [], lateFrom,
     get late() { return late.slice(this.lateFrom); }};
   for (const sub of subs) {
     const mine = sub.take(tag);
@@ -675,6 +712,7 @@ function count_({tag, publishers, subs, expectedFrom = () => 0, count, lateFrom 
         }
       }
       report.expected += n - from;
+      report.received += n - from - lost;
       report.delivered += seqs.length;
       report.lost += lost;
       report.duplicated += dups;
@@ -690,7 +728,7 @@ function count_({tag, publishers, subs, expectedFrom = () => 0, count, lateFrom 
 }
 
 function summary(report) {
-  return `expected ${report.expected}, received ${report.delivered}, lost ${report.lost}, ` +
+  return `expected ${report.expected}, received ${report.received}, lost ${report.lost}, ` +
     `duplicated ${report.duplicated}, out of order ${report.disordered}, late ${report.late.length}` +
     (report.ms != null ? `, ${report.ms} ms` : '');
 }
@@ -735,8 +773,8 @@ async function probeUntilFlowing({publishers, subs, timeoutMs = 60000, intervalM
     }
     round++;
     try {
+      // (Probes of earlier rounds may still arrive: they are not counted as late.)
       await waitFor(() => missing().length === 0, intervalMs, 'probes');
-      closedTags.add(tag);
       return Date.now() - started;
     } catch {
       if (Date.now() - started > timeoutMs) {
@@ -749,18 +787,48 @@ async function probeUntilFlowing({publishers, subs, timeoutMs = 60000, intervalM
   }
 }
 
-// Channels the Redis engine has subscribed on a Redis server whose names contain `text`
-// (plain PUBSUB CHANNELS, or sharded: PUBSUB SHARDCHANNELS).
-async function redisChannels(redis, pattern = '*', sharded = false) {
-  return lines(await redis.cli('pubsub', sharded ? 'shardchannels' : 'channels', pattern));
+// `rounds` times, on a fresh channel each: every client of `subscribers` (one instance's, or
+// several) subscribes at once and, as soon as all subscriptions resolved, `publisher` (a client
+// of another instance) publishes one message; probes after it then tell whether it arrived.
+// Resolves with the count_ report of all rounds together (a lost message: a subscribe that was
+// acknowledged before Redis had it).
+async function subscribeThenPublish({subscribers, publisher, rounds = 10, prefix = 'fresh'}) {
+  const total = {expected: 0, received: 0, delivered: 0, lost: 0, duplicated: 0, disordered: 0, problems: [], late: []};
+  for (let round = 0; round < rounds; round++) {
+    const channel = unique(prefix);
+    const subs = await Promise.all(subscribers.map((c) => c.subscribe(channel)));
+    await publisher.socket.invokePublish(channel, {tag: channel, p: publisher.name, s: 0});
+    await probeUntilFlowing({publishers: [publisher], subs, timeoutMs: 20000});
+    const report = count_({tag: channel, publishers: [publisher], subs, count: () => 1});
+    closedTags.add(channel);
+    for (const key of ['expected', 'received', 'delivered', 'lost', 'duplicated', 'disordered']) total[key] += report[key];
+    total.problems.push(...report.problems);
+    total.late.push(...report.late);
+    for (const c of subscribers) c.unsubscribe(channel);
+  }
+  return total;
 }
 
-// Warnings and errors of the instances' logs, for a failing test's message.
+// Does a Redis channel name stand for a SocketCluster channel? It holds the name, not followed
+// by more of a name (so that x-1 does not match the Redis channel of x-10).
+function mentions(redisChannel, channel) {
+  const at = redisChannel.indexOf(channel);
+  return at >= 0 && !/^[0-9A-Za-z_-]/.test(redisChannel.slice(at + channel.length));
+}
+
+// The channels subscribed on a Redis server (PUBSUB CHANNELS, or with sharded: PUBSUB
+// SHARDCHANNELS), all or those standing for one SocketCluster channel.
+async function redisChannels(redis, {channel, sharded = false} = {}) {
+  const all = lines(await redis.cli('pubsub', sharded ? 'shardchannels' : 'channels', channel ? `*${channel}*` : '*'));
+  return channel ? all.filter((c) => mentions(c, channel)) : all;
+}
+
+// Warnings and errors the instances logged since they were READY, for a failing test's message.
 function logProblems(instances, max = 15) {
   const out = [];
   for (const instance of instances) {
     let text = '';
-    try { text = fs.readFileSync(instance.logFile, 'utf8'); } catch { continue; }
+    try { text = fs.readFileSync(instance.logFile).subarray(instance.logOffset || 0).toString('utf8'); } catch { continue; }
     const bad = text.split('\n').filter((l) => /\b(WARNING|ERROR|SEVERE)\b|Exception/.test(l));
     if (bad.length) out.push(`${instance.name} (${instance.logFile}):`, ...bad.slice(-max).map((l) => `  ${l}`));
   }
@@ -769,9 +837,9 @@ function logProblems(instances, max = 15) {
 
 module.exports = {
   ROOT, LOG_DIR, PREFIX, sleep, unique, withTimeout, until, freePort,
-  Redis, startRedis, startRedisCluster, redisCli, redisChannels,
-  Instance, startInstances, stopAll,
+  Redis, startRedis, startRedisCluster, redisCli, redisChannels, mentions,
+  Instance, startInstances, untilPubSub, stopAll,
   Client, connectClients, closeAllClients, waitFor, notify, late, closedTags,
-  publishInvoked, publishTransmitted, exchange, fenceAndCount, count_, summary, assertClean, probeUntilFlowing,
+  publishInvoked, publishTransmitted, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
   logProblems
 };
