@@ -153,12 +153,6 @@ final class ClusterLink implements RedisLink {
         "No Redis Cluster primary serves the hash slot of " + redisChannel));
   }
 
-  @Override
-  public String describe() {
-    List<String> names = new ArrayList<>();
-    seeds.forEach(seed -> names.add(LettuceSetup.describe(seed)));
-    return "Redis Cluster " + String.join(",", names);
-  }
 
   /** Closes every connection of the client, then completes. */
   @Override
