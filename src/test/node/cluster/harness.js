@@ -102,7 +102,7 @@ function isAlive(proc) {
   return proc.exitCode === null && proc.signalCode === null;
 }
 
-// Resolves once a line of the process's output matches, rejects when it exits first or after ms.
+// Resolves once a line of the process's output matches, rejects when it ends first or after ms.
 function waitForLine(proc, stream, regex, ms, label) {
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({input: stream});
@@ -111,14 +111,15 @@ function waitForLine(proc, stream, regex, ms, label) {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      proc.removeListener('exit', onExit);
+      proc.removeListener('close', onExit);
       if (error) reject(error); else resolve(line);
     };
     const onExit = (code, signal) => finish(new Error(`${label}: exited (code ${code}, signal ${signal}) before it was ready`));
     const timer = setTimeout(() => finish(new Error(`${label}: not ready after ${ms} ms`)), ms);
     timer.unref();
     lines.on('line', (line) => { if (regex.test(line)) finish(null, line); });
-    proc.once('exit', onExit);
+    // 'close' (not 'exit'): the process's last output has been read by then.
+    proc.once('close', onExit);
   });
 }
 
@@ -275,9 +276,12 @@ class Instance {
     this.runtime = runtime;
     this.port = port;
     this.env = env;
-    this.logFile = path.join(LOG_DIR, `${name}-${runtime}-${port}.log`);
     this.proc = null;
     this.killed = false;
+  }
+
+  get logFile() {
+    return path.join(LOG_DIR, `${this.name}-${this.runtime}-${this.port}.log`);
   }
 
   get url() {
@@ -302,6 +306,8 @@ class Instance {
     const shown = Object.entries(this.env).map(([k, v]) => `${k}=${v}`).join(' ');
     log.write(`---- ${new Date().toISOString()} ${shown} .ci/conformance-server ${this.port} ${this.runtime}\n`);
     proc.stderr.pipe(log, {end: false});
+    this.stderrTail = '';
+    proc.stderr.on('data', (chunk) => { this.stderrTail = (this.stderrTail + chunk).slice(-4000); });
     const label = `${this.name} (${this.runtime}, port ${this.port})`;
     const ready = waitForLine(proc, proc.stdout, /READY/, START_TIMEOUT + 10000, label);
     // The application failed to deploy: it will never be READY; say so now (and stop it).
@@ -309,9 +315,12 @@ class Instance {
       .then((line) => { throw new Error(`${label}: the application did not deploy: ${line.trim()}`); }, () => new Promise(() => {}));
     proc.stdout.on('data', (chunk) => log.write(chunk));
     this.proc = proc;
+    this.portTaken = false;
     try {
       await Promise.race([ready, failed]);
     } catch (error) {
+      // (.ci/conformance-server refuses a port in use before it touches that port's server.)
+      this.portTaken = /port \d+ is already in use/.test(this.stderrTail);
       if (isAlive(proc)) await this.stop().catch(() => {});
       throw new Error(`${error.message}; see ${this.logFile}`);
     }
@@ -350,23 +359,31 @@ class Instance {
 
   async stop() {
     const proc = this.proc;
-    if (!proc || !isAlive(proc)) return;
-    proc.kill('SIGTERM');
-    try {
-      await withTimeout(proc.exited, 90000, `${this.name} to stop`);
-    } catch (error) {
-      try { process.kill(this.jvmPid(), 'SIGKILL'); } catch { /* gone */ }
-      proc.kill('SIGKILL');
-      throw error;
-    }
-    if (this.runtime === 'liberty') {
-      // Liberty's server directory (one per port): keep its messages.log, drop the rest.
-      const dir = path.join(ROOT, 'target', 'liberty', 'wlp', 'usr', 'servers', `agserver-conformance-${this.port}`);
+    if (proc && isAlive(proc)) {
+      proc.kill('SIGTERM');
       try {
-        fs.copyFileSync(path.join(dir, 'logs', 'messages.log'), this.logFile.replace(/\.log$/, '-messages.log'));
-        fs.rmSync(dir, {recursive: true, force: true});
-      } catch { /* no log */ }
+        await withTimeout(proc.exited, 90000, `${this.name} to stop`);
+      } catch (error) {
+        try { process.kill(this.jvmPid(), 'SIGKILL'); } catch { /* gone */ }
+        proc.kill('SIGKILL');
+        throw error;
+      }
     }
+    if (proc && !this.portTaken) this.tidy();
+  }
+
+  // The server's own directory (one per port, under target/): Liberty's messages.log is kept
+  // beside this instance's log, the rest goes.
+  tidy() {
+    const dir = this.runtime === 'liberty'
+      ? path.join(ROOT, 'target', 'liberty', 'wlp', 'usr', 'servers', `agserver-conformance-${this.port}`)
+      : path.join(ROOT, 'target', 'payara', `conformance-${this.port}`);
+    try {
+      if (this.runtime === 'liberty') {
+        fs.copyFileSync(path.join(dir, 'logs', 'messages.log'), this.logFile.replace(/\.log$/, '-messages.log'));
+      }
+    } catch { /* no log */ }
+    fs.rmSync(dir, {recursive: true, force: true});
   }
 }
 
@@ -376,7 +393,16 @@ async function startInstances(specs, {pubsub = false} = {}) {
   const instances = [];
   for (const spec of specs) instances.push(new Instance({...spec, port: await freePort()}));
   const results = await Promise.allSettled(instances.map(async (i) => {
-    await i.start();
+    // A port that something else took since it was found free: another one, twice at most.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await i.start();
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !i.portTaken) throw error;
+        i.port = await freePort();
+      }
+    }
     if (pubsub) i.pubsubMs = await untilPubSub(i);
   }));
   const failed = results.filter((r) => r.status === 'rejected');
