@@ -112,12 +112,14 @@ function waitForLine(proc, stream, regex, ms, label) {
       done = true;
       clearTimeout(timer);
       proc.removeListener('close', onExit);
+      lines.removeListener('line', onLine);
       if (error) reject(error); else resolve(line);
     };
     const onExit = (code, signal) => finish(new Error(`${label}: exited (code ${code}, signal ${signal}) before it was ready`));
     const timer = setTimeout(() => finish(new Error(`${label}: not ready after ${ms} ms`)), ms);
     timer.unref();
-    lines.on('line', (line) => { if (regex.test(line)) finish(null, line); });
+    const onLine = (line) => { if (regex.test(line)) finish(null, line); };
+    lines.on('line', onLine);
     // 'close' (not 'exit'): the process's last output has been read by then.
     proc.once('close', onExit);
   });
@@ -222,25 +224,37 @@ class Redis {
   }
 }
 
+// Starts a Redis on a free port; on another one if that port was taken meanwhile (twice at most).
+async function startRedisOnFreePort(options, withBus = false) {
+  for (let attempt = 1; ; attempt++) {
+    const redis = new Redis(await freePort({withBus}), options);
+    try {
+      return await redis.start();
+    } catch (error) {
+      await redis.kill();
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
 async function startRedis(options) {
-  const redis = new Redis(await freePort(), options);
-  return redis.start();
+  return startRedisOnFreePort(options);
 }
 
 // Three cluster-enabled servers joined with redis-cli --cluster create (no replicas); resolves
 // once every node says cluster_state:ok.
 async function startRedisCluster(size = 3) {
-  const nodes = [];
-  for (let i = 0; i < size; i++) {
-    nodes.push(new Redis(await freePort({withBus: true}), {name: `redis-cluster-${i + 1}`, cluster: true}));
-  }
+  const started = await Promise.allSettled(Array.from({length: size}, (_, i) =>
+    startRedisOnFreePort({name: `redis-cluster-${i + 1}`, cluster: true}, true)));
+  const nodes = started.filter((r) => r.status === 'fulfilled').map((r) => r.value);
   const cluster = {
     nodes,
     uri: nodes.map((n) => n.uri).join(','),
     stop: () => Promise.all(nodes.map((n) => n.stop()))
   };
   try {
-    await Promise.all(nodes.map((n) => n.start()));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     await redisCli(nodes[0].port, '--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`),
       '--cluster-replicas', '0', '--cluster-yes');
     await until(async () => {
