@@ -440,6 +440,7 @@ async function untilPubSub(instance, timeoutMs = 60000) {
         await client.subscribe(channel, timeoutMs);
         return Date.now() - started;
       } catch (error) {
+        instance.pubsubFirstError = instance.pubsubFirstError || error.message;
         if (Date.now() - started > timeoutMs) {
           throw new Error(`${instance.name}: no subscribe succeeded within ${timeoutMs} ms of READY: ${error.message}`);
         }
@@ -449,6 +450,15 @@ async function untilPubSub(instance, timeoutMs = 60000) {
   } finally {
     client.close();
   }
+}
+
+// "L1 20.1 s (subscribes from 2300 ms later), ...": how long each instance took to print READY,
+// and then to accept a subscribe (with the first refusal, if any).
+function describeStarts(instances) {
+  const refused = instances.find((i) => i.pubsubFirstError);
+  return instances.map((i) => `${i.name} ${i.startSeconds.toFixed(1)} s` +
+    (i.pubsubMs != null ? ` (subscribes from ${i.pubsubMs} ms later)` : '')).join(', ') +
+    (refused ? `; a subscribe before that: ${refused.pubsubFirstError}` : '');
 }
 
 async function stopAll(instances) {
@@ -647,6 +657,19 @@ async function publishInvoked(client, items, window = 32) {
   if (failure) throw new Error(`${client.name}'s invokePublish failed: ${failure.name}: ${failure.message}`);
 }
 
+// The conformance app's procedure serverPublish (exchange.transmitPublish on the server) for
+// every item, one after the other (the app runs procedures concurrently: one at a time keeps
+// their order).
+async function publishByServer(client, items) {
+  for (const {channel, data} of items) {
+    try {
+      await client.socket.invoke('serverPublish', {channel, data});
+    } catch (error) {
+      throw new Error(`${client.name}'s serverPublish failed: ${error.name}: ${error.message}`);
+    }
+  }
+}
+
 // transmitPublish of every item, with an invokePublish every `chunk` items whose acknowledgement
 // (the server handles one socket's messages in order) bounds what waits on the server.
 async function publishTransmitted(client, items, chunk = 50) {
@@ -665,7 +688,8 @@ async function publishTransmitted(client, items, chunk = 50) {
 }
 
 // Every publisher publishes `count` messages on every channel (interleaved across channels),
-// then fenceAndCount. subs: the Subscriptions that should receive (each on one of the channels).
+// by mode: invoke (invokePublish, 32 unacknowledged at most), transmit (transmitPublish) or
+// server (the app's serverPublish procedure: a server-side publish); then fenceAndCount. subs: the Subscriptions that should receive (each on one of the channels).
 async function exchange({tag = unique('x'), publishers, subs, channels, count, mode = 'invoke', timeoutMs = 60000}) {
   const started = Date.now();
   const lateFrom = late.length;
@@ -674,9 +698,11 @@ async function exchange({tag = unique('x'), publishers, subs, channels, count, m
     for (let s = 0; s < count; s++) {
       for (const channel of channels) items.push({channel, data: {tag, p: pub.name, s}});
     }
+    if (mode === 'server') return publishByServer(pub, items);
     return mode === 'transmit' ? publishTransmitted(pub, items) : publishInvoked(pub, items);
   }));
-  const report = await fenceAndCount({tag, publishers, subs, channels, count: () => count, timeoutMs, lateFrom});
+  const report = await fenceAndCount({tag, publishers, subs, channels, count: () => count, timeoutMs, lateFrom,
+    fence: mode === 'server' ? (pub, channel, data) => pub.socket.invoke('serverPublish', {channel, data}) : undefined});
   report.ms = Date.now() - started;
   return report;
 }
@@ -684,9 +710,10 @@ async function exchange({tag = unique('x'), publishers, subs, channels, count, m
 // Each publisher publishes a fence on every channel after what it published of tag; once every
 // subscription has every publisher's fence (or after timeoutMs: a failure), counts (count_)
 // what arrived of tag, and closes tag (anything of it arriving later is late).
-async function fenceAndCount({tag, publishers, subs, channels, count, expectedFrom = () => 0, timeoutMs = 60000, lateFrom = late.length}) {
+async function fenceAndCount({tag, publishers, subs, channels, count, expectedFrom = () => 0, timeoutMs = 60000, lateFrom = late.length,
+  fence = (pub, channel, data) => pub.socket.invokePublish(channel, data)}) {
   await Promise.all(publishers.map((pub) => Promise.all(channels.map((channel) =>
-    pub.socket.invokePublish(channel, {tag, p: pub.name, fence: true})))));
+    fence(pub, channel, {tag, p: pub.name, fence: true})))));
   const missingFences = () => {
     const missing = [];
     for (const sub of subs) {
@@ -878,8 +905,8 @@ function logProblems(instances, max = 15) {
 module.exports = {
   ROOT, LOG_DIR, PREFIX, sleep, unique, withTimeout, until, freePort,
   Redis, startRedis, startRedisCluster, redisCli, redisChannels, mentions,
-  Instance, startInstances, untilPubSub, stopAll,
+  Instance, startInstances, untilPubSub, describeStarts, stopAll,
   Client, connectClients, closeAllClients, waitFor, notify, late, closedTags,
-  publishInvoked, publishTransmitted, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
+  publishInvoked, publishTransmitted, publishByServer, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
   logProblems
 };

@@ -44,7 +44,7 @@ function check(name, fn, timeout = 120000) {
 const channels = [h.unique('late'), h.unique('late')];
 
 check('Redis unreachable at start: Payara and Liberty start anyway and serve clients', async (t) => {
-  t.diagnostic(`instances ready (Redis down) after ${instances.map((i) => `${i.name} ${i.startSeconds.toFixed(1)} s`).join(', ')}`);
+  t.diagnostic(`instances ready (Redis down) after ${h.describeStarts(instances)}`);
   early = await h.connectClients([[P1, 'P1early'], [L1, 'L1early']]);
   for (const c of early) {
     assert.deepEqual(await c.socket.invoke('echo', {n: 1}), {n: 1}, `${c.name}: echo`);

@@ -40,8 +40,7 @@ function check(name, fn, timeout = 120000) {
 const shardChannels = (channel) => Promise.all(cluster.nodes.map((n) => h.redisChannels(n, {channel, sharded: true})));
 
 check('Redis Cluster: a subscribe is acknowledged once its shard has it', async (t) => {
-  t.diagnostic(`Redis Cluster on ports ${cluster.nodes.map((n) => n.port).join(', ')}; instances ready after ` +
-    instances.map((i) => `${i.name} ${i.startSeconds.toFixed(1)} s (subscribes from ${i.pubsubMs} ms later)`).join(', '));
+  t.diagnostic(`Redis Cluster on ports ${cluster.nodes.map((n) => n.port).join(', ')}; instances ready after ${h.describeStarts(instances)}`);
   const clients = await h.connectClients([[L1, 'L1a'], [L1, 'L1b'], [L2, 'L2a'], [L2, 'L2b']]);
   const on = (instance) => clients.filter((c) => c.instance === instance);
   const reports = await Promise.all([[L1, L2], [L2, L1]].map(([subscriberAt, publisherAt]) =>
