@@ -890,6 +890,54 @@ async function redisChannels(redis, {channel, sharded = false} = {}) {
   return channel ? all.filter((c) => mentions(c, channel)) : all;
 }
 
+// On one instance, two clients hand a channel over to each other `cycles` times: the only local
+// subscriber unsubscribes and, at once, the other subscribes (the instance's last subscriber
+// leaves as a new one comes); each time, once the subscribe resolved, `publisher` (a client of
+// another instance) publishes one message that the new subscriber must get. Runs on every
+// channel at once; a channel stops at its first failure. Resolves with the failures (strings,
+// each with what Redis holds for the channel then: describe(channel)).
+async function handoverChurn({publisher, a, b, channels, cycles = 10, describe}) {
+  const failures = [];
+  let handovers = 0;
+  await Promise.all(channels.map(async (channel) => {
+    let [current, next] = [a, b];
+    await current.subscribe(channel);
+    for (let cycle = 1; cycle <= cycles; cycle++) {
+      current.unsubscribe(channel);
+      await next.subscribe(channel);
+      const report = await exchange({publishers: [publisher], subs: [next.subs.get(channel)], channels: [channel],
+        count: 1, timeoutMs: 5000});
+      handovers++;
+      if (report.lost || report.duplicated || report.fenceError) {
+        failures.push(`${channel}, handover ${cycle} (${current.name} left, ${next.name} came): ` +
+          `${summary(report)}; ${describe ? await describe(channel) : ''}`);
+        break;
+      }
+      [current, next] = [next, current];
+    }
+    next.unsubscribe(channel);
+    current.unsubscribe(channel);
+  }));
+  return {handovers, failures};
+}
+
+// For a failure message: which Redis channels stand for a SocketCluster channel, and how many
+// connections subscribe each (PUBSUB NUMSUB / SHARDNUMSUB), on every server given.
+async function describeRedisChannel(servers, channel, sharded = false) {
+  const out = [];
+  for (const redis of servers) {
+    try {
+      for (const name of await redisChannels(redis, {channel, sharded})) {
+        const reply = lines(await redis.cli('pubsub', sharded ? 'shardnumsub' : 'numsub', name));
+        out.push(`${name}: ${reply[1]} subscribed connection(s) on port ${redis.port}`);
+      }
+    } catch (error) {
+      out.push(`port ${redis.port}: ${error.message}`);
+    }
+  }
+  return `Redis now: ${out.length ? out.join('; ') : `no Redis channel for ${channel}`}`;
+}
+
 // Warnings and errors the instances logged since they were READY, for a failing test's message.
 function logProblems(instances, max = 15) {
   const out = [];
@@ -904,9 +952,9 @@ function logProblems(instances, max = 15) {
 
 module.exports = {
   ROOT, LOG_DIR, PREFIX, sleep, unique, withTimeout, until, freePort,
-  Redis, startRedis, startRedisCluster, redisCli, redisChannels, mentions,
+  Redis, startRedis, startRedisCluster, redisCli, redisChannels, mentions, describeRedisChannel,
   Instance, startInstances, untilPubSub, describeStarts, stopAll,
   Client, connectClients, closeAllClients, waitFor, notify, late, closedTags,
-  publishInvoked, publishTransmitted, publishByServer, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
+  publishInvoked, publishTransmitted, publishByServer, handoverChurn, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
   logProblems
 };

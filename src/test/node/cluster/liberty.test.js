@@ -107,6 +107,7 @@ check('churn: after the last local subscriber of a channel leaves an instance an
       exchanges++;
       totals.expected += report.expected;
       totals.delivered += report.delivered;
+      if (report.lost || report.fenceError) report.problems.push(await h.describeRedisChannel([redis], channel));
       h.assertClean(report, `${channel}: ${what}`);
     };
     await Promise.all([L1b, L2a, L2b].map((c) => c.subscribe(channel)));
@@ -145,6 +146,12 @@ check('churn: after the last local subscriber of a channel leaves an instance an
   };
   await Promise.all([h.unique('churn'), h.unique('churn'), h.unique('churn')].map(churn));
   t.diagnostic(`${exchanges} exchanges: expected ${totals.expected}, received ${totals.delivered}`);
+  // Quick handovers on 20 channels: the last local subscriber leaves as another one comes.
+  const handover = await h.handoverChurn({publisher: L1a, a: L2a, b: L2b,
+    channels: Array.from({length: 20}, () => h.unique('handover')), cycles: 10,
+    describe: (channel) => h.describeRedisChannel([redis], channel)});
+  t.diagnostic(`${handover.handovers} handovers on L2, ${handover.failures.length} failed`);
+  assert.deepEqual(handover.failures, [], 'a subscriber that came as the last one left got nothing');
   for (const c of clients) assert.deepEqual(c.disconnects, [], `${c.name} was disconnected`);
   for (const c of clients) c.close();
 });

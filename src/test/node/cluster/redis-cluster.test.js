@@ -81,6 +81,7 @@ check('Redis Cluster: churn: the last local subscriber leaves and comes back; no
     const send = async (what, ...subscribers) => {
       const report = await h.exchange({publishers: [L1a], subs: subscribers.map((c) => c.subs.get(channel)),
         channels: [channel], count: 5, timeoutMs: 20000});
+      if (report.lost || report.fenceError) report.problems.push(await h.describeRedisChannel(cluster.nodes, channel, true));
       h.assertClean(report, `${channel}: ${what}`);
     };
     await Promise.all([L2a, L2b].map((c) => c.subscribe(channel)));
@@ -96,6 +97,11 @@ check('Redis Cluster: churn: the last local subscriber leaves and comes back; no
     await h.until(async () => (await shardChannels(channel)).every((list) => list.length === 0), 15000,
       `the shard channel of ${channel} to go once no instance has a subscriber`);
   }));
+  const handover = await h.handoverChurn({publisher: L1a, a: L2a, b: L2b,
+    channels: Array.from({length: 20}, () => h.unique('handover')), cycles: 10,
+    describe: (channel) => h.describeRedisChannel(cluster.nodes, channel, true)});
+  t.diagnostic(`${handover.handovers} handovers on L2, ${handover.failures.length} failed`);
+  assert.deepEqual(handover.failures, [], 'a subscriber that came as the last one left got nothing');
   for (const c of clients) assert.deepEqual(c.disconnects, [], `${c.name} was disconnected`);
   for (const c of clients) c.close();
 });
