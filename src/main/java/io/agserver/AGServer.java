@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -45,6 +46,7 @@ import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGExchange;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.BrokerEngine;
+import io.agserver.redis.RedisBroker;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.AsyncStreamEmitter;
 import io.agserver.transport.AGTransport;
@@ -170,10 +172,10 @@ public class AGServer extends AsyncStreamEmitter {
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
     this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
-    this.broker = createBroker(options.brokerEngine());
+    this.broker = createBroker(options, threads);
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
-    this.exchange = new AGExchange(broker);
+    this.exchange = new AGExchange(broker, this::emitWarning);
     broker.ready().thenRun(() -> {
       ready = true;
       emit("ready", new AGReadyEvent());
@@ -181,12 +183,19 @@ public class AGServer extends AsyncStreamEmitter {
   }
 
   /**
-   * {@code memory} (the default) or the class name of a {@link BrokerEngine}: a CDI bean of that
-   * class when there is one, else an instance made with its no-argument constructor.
+   * {@code memory} (the default), {@code redis}, or the class name of a {@link BrokerEngine}: a CDI
+   * bean of that class when there is one, else an instance made with its no-argument constructor.
    */
-  private static BrokerEngine createBroker(String name) {
+  private static BrokerEngine createBroker(AGServerOptions options, ThreadFactory threads) {
+    String name = options.brokerEngine();
     if (name == null || name.isBlank() || name.equals("memory") || name.equals(AGSimpleBroker.class.getName())) {
       return new AGSimpleBroker();
+    }
+    if (name.equals("redis") || name.equals(RedisBroker.class.getName())) {
+      // A command answers in time for the client's own ack timeout to hear of its failure.
+      Duration timeout = Duration.ofMillis(Math.min(options.redis().timeout(), Math.max(1, options.ackTimeout() / 2)));
+      return new RedisBroker(options.redis(), timeout,
+          threads != null ? threads : ManagedThreads.daemonThreads("agserver-redis"));
     }
     try {
       Class<?> type = Class.forName(name, true, Thread.currentThread().getContextClassLoader());

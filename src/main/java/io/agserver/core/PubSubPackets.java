@@ -155,8 +155,14 @@ final class PubSubPackets {
     }
   }
 
+  /**
+   * Hands the publish to the broker and lets the socket's next message in at once: the broker has
+   * taken the publish in order when invokePublish returns, and its acknowledgement (a Redis round
+   * trip with the Redis engine) answers this one alone, so a client's publishes are not held to
+   * one per round trip. The broker bounds what waits for acknowledgements.
+   */
   private CompletionStage<Void> publishAllowed(Object cid, Object data, String channel, Object published) {
-    return server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
+    server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
       Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
           ? failure.getCause() : failure;
       if (error != null) {
@@ -175,6 +181,7 @@ final class PubSubPackets {
       socket.writeProcedure("#publish", request);
       return null;
     });
+    return done();
   }
 
   /** A malformed packet: an error event, and an error response when the client asked for one. */

@@ -66,6 +66,9 @@ public final class SocketSubscriptions {
           synchronized (this) {
             channels.remove(channel);
           }
+          // An engine may keep a subscriber whose subscription it could not confirm (the Redis
+          // engine renews it once Redis answers): this socket no longer wants it.
+          broker.unsubscribeSocket(socket.socket(), channel);
         }
         throw error instanceof RuntimeException runtime ? runtime : new java.util.concurrent.CompletionException(error);
       }

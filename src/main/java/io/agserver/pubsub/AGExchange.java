@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import io.agserver.stream.AGStream;
 import io.agserver.stream.AsyncStreamEmitter;
@@ -29,12 +30,19 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   public record UnsubscribeEvent(String channel) {}
 
   private final BrokerEngine broker;
+  private final Consumer<Throwable> errors;
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
   private final StreamDemux<Object> channelEvents = new StreamDemux<>();
 
   public AGExchange(BrokerEngine broker) {
+    this(broker, error -> {});
+  }
+
+  /** @param errors receives the broker's failures to subscribe the exchange (the server's warnings) */
+  public AGExchange(BrokerEngine broker, Consumer<Throwable> errors) {
     this.broker = broker;
+    this.errors = errors;
   }
 
   @Override
@@ -65,22 +73,45 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   // ---- subscriptions ----
 
-  /** Subscribes the exchange to the channel (if it is not already) and returns the channel. */
+  /**
+   * Subscribes the exchange to the channel (if it is not already) and returns the channel. As in
+   * the original, the channel is subscribed at once; an engine that must confirm with a remote
+   * broker (Redis) delivers from the moment it has, and a failure to confirm is reported as a
+   * warning while the engine keeps trying.
+   *
+   * <p>The state change and the broker's call happen in one step on the channel's entry, so a
+   * concurrent unsubscribe cannot leave the broker holding a channel the exchange has left.
+   */
   public AGChannel subscribe(String channelName) {
-    if (channelStates.putIfAbsent(channelName, AGChannel.PENDING) == null) {
-      channelStates.put(channelName, AGChannel.SUBSCRIBED);
+    boolean[] added = new boolean[1];
+    channelStates.compute(channelName, (name, state) -> {
+      if (state != null) {
+        return state;
+      }
+      added[0] = true;
+      broker.subscribeSocket(this, name).whenComplete((ok, error) -> {
+        if (error != null) {
+          errors.accept(error);
+        }
+      });
+      return AGChannel.SUBSCRIBED;
+    });
+    if (added[0]) {
       channelEvents.write(listenerStream(channelName, "subscribe"), new SubscribeEvent(channelName));
-      broker.subscribeSocket(this, channelName);
       emit("subscribe", new SubscribeEvent(channelName));
     }
     return new AGChannel(channelName, this);
   }
 
   public CompletionStage<Void> unsubscribe(String channelName) {
-    String state = channelStates.remove(channelName);
-    if (AGChannel.SUBSCRIBED.equals(state)) {
+    boolean[] removed = new boolean[1];
+    channelStates.computeIfPresent(channelName, (name, state) -> {
+      removed[0] = AGChannel.SUBSCRIBED.equals(state);
+      broker.unsubscribeSocket(this, name);
+      return null;
+    });
+    if (removed[0]) {
       channelEvents.write(listenerStream(channelName, "unsubscribe"), new UnsubscribeEvent(channelName));
-      broker.unsubscribeSocket(this, channelName);
       emit("unsubscribe", new UnsubscribeEvent(channelName));
     }
     // Its own stage: a shared completed one would carry one caller's obtrude to every other.

@@ -83,7 +83,12 @@ public final class AGSimpleBroker implements BrokerEngine {
       return done();
     }
     for (AGSubscriber subscriber : channel.subscribers.values()) {
-      subscriber.deliverPublish(channelName, data, encoded);
+      try {
+        subscriber.deliverPublish(channelName, data, encoded);
+      } catch (RuntimeException e) {
+        // One subscriber's failure must not cost the others this publish.
+        errorHandlers.forEach(handler -> handler.accept(e));
+      }
     }
     return done();
   }

@@ -1,0 +1,295 @@
+package io.agserver.redis;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.agserver.config.RedisOptions;
+import io.agserver.core.ManagedThreads;
+import io.agserver.protocol.AGError;
+import io.agserver.protocol.Undefined;
+
+/** The Redis engine of two instances on one real redis-server. */
+class RedisBrokerTest {
+
+  @TempDir
+  Path dir;
+
+  private RedisProcess redis;
+  private final List<RedisBroker> brokers = new ArrayList<>();
+  private final List<Throwable> warnings = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void startRedis() throws Exception {
+    redis = RedisProcess.start(dir);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    brokers.forEach(RedisBroker::close);
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  private RedisBroker broker(String uri) {
+    RedisBroker broker = new RedisBroker(new RedisOptions(List.of(uri), "test", false, 2_000, 1_000),
+        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis"));
+    broker.onError(warnings::add);
+    brokers.add(broker);
+    return broker;
+  }
+
+  private RedisBroker connected() throws Exception {
+    RedisBroker broker = broker(redis.uri());
+    broker.ready().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return broker;
+  }
+
+  private static void done(java.util.concurrent.CompletionStage<?> stage) throws Exception {
+    stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  private int redisSubscribers(String channel) throws Exception {
+    // PUBSUB NUMSUB answers "channel\ncount".
+    String[] lines = redis.cli("PUBSUB", "NUMSUB", "test:{" + channel + "}").trim().split("\n");
+    return Integer.parseInt(lines[lines.length - 1].trim());
+  }
+
+  @Test
+  void aPublishOnEitherInstanceReachesEverySubscriberOnBothOnceAndInOrder() throws Exception {
+    RedisBroker a = connected();
+    RedisBroker b = connected();
+    Recorder onA1 = new Recorder("a1");
+    Recorder onA2 = new Recorder("a2");
+    Recorder onB = new Recorder("b1");
+    done(a.subscribeSocket(onA1, "room"));
+    done(a.subscribeSocket(onA2, "room"));
+    done(b.subscribeSocket(onB, "room"));
+    for (int i = 0; i < 500; i++) {
+      (i % 2 == 0 ? a : b).transmitPublish("room", Map.of("from", i % 2 == 0 ? "a" : "b", "n", i));
+    }
+    for (Recorder recorder : List.of(onA1, onA2, onB)) {
+      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() >= 500);
+    }
+    for (Recorder recorder : List.of(onA1, onA2, onB)) {
+      assertEquals(500, recorder.received.size(), recorder.id + " got each publish once");
+      // One publisher's publishes arrive in the order sent.
+      for (String from : List.of("a", "b")) {
+        List<Integer> order = recorder.received.stream().map(p -> (Map<?, ?>) p.data)
+            .filter(m -> from.equals(m.get("from"))).map(m -> ((Number) m.get("n")).intValue()).toList();
+        assertEquals(250, order.size());
+        for (int i = 1; i < order.size(); i++) {
+          assertTrue(order.get(i) > order.get(i - 1), recorder.id + " got " + from + "'s publishes out of order");
+        }
+      }
+    }
+    // The frame arrives as it was encoded once, on the instance where it entered, and every
+    // local subscriber gets that same text.
+    onA1.received.clear();
+    onA2.received.clear();
+    done(b.invokePublish("room", Map.of("text", "hi")));
+    await().atMost(Duration.ofSeconds(20)).until(() -> onA1.received.size() == 1 && onA2.received.size() == 1);
+    assertEquals("{\"event\":\"#publish\",\"data\":{\"channel\":\"room\",\"data\":{\"text\":\"hi\"}}}",
+        onA1.received.get(0).encoded);
+    assertTrue(onA1.received.get(0).encoded == onA2.received.get(0).encoded,
+        "every local subscriber gets the same frame, not a copy");
+  }
+
+  @Test
+  void aSubscribeCompletesOnceRedisHasItSoThatAPublishRightAfterItArrives() throws Exception {
+    RedisBroker a = connected();
+    RedisBroker b = connected();
+    for (int i = 0; i < 100; i++) {
+      Recorder recorder = new Recorder("s" + i);
+      done(a.subscribeSocket(recorder, "fresh-" + i));
+      done(b.invokePublish("fresh-" + i, i));
+      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() == 1);
+      assertEquals(i, ((Number) recorder.received.get(0).data).intValue());
+    }
+  }
+
+  @Test
+  void anInstanceHoldsOneRedisSubscriptionPerChannelFromItsFirstLocalSubscriberToItsLast() throws Exception {
+    RedisBroker a = connected();
+    Recorder one = new Recorder("one");
+    Recorder two = new Recorder("two");
+    assertEquals(0, redisSubscribers("c"));
+    done(a.subscribeSocket(one, "c"));
+    done(a.subscribeSocket(two, "c"));
+    assertEquals(1, redisSubscribers("c"));
+    done(a.unsubscribeSocket(one, "c"));
+    assertEquals(1, redisSubscribers("c"));
+    done(a.unsubscribeSocket(two, "c"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> redisSubscribers("c") == 0);
+    assertFalse(a.isSubscribed("c"));
+    // Never a pattern subscription that would bring every channel to every instance.
+    assertEquals("0", redis.cli("PUBSUB", "NUMPAT").trim());
+  }
+
+  @Test
+  void subscribeAndUnsubscribeChurnLeavesRedisAsTheLastChangeLeftIt() throws Exception {
+    RedisBroker a = connected();
+    Recorder recorder = new Recorder("r");
+    for (int i = 0; i < 200; i++) {
+      a.subscribeSocket(recorder, "churn");
+      a.unsubscribeSocket(recorder, "churn");
+    }
+    a.subscribeSocket(recorder, "churn");
+    await().atMost(Duration.ofSeconds(20)).until(() -> redisSubscribers("churn") == 1);
+    for (int i = 0; i < 200; i++) {
+      a.subscribeSocket(recorder, "churn");
+      a.unsubscribeSocket(recorder, "churn");
+    }
+    // A publish sent after the last UNSUBSCRIBE's reply cannot reach this instance.
+    RedisBroker b = connected();
+    await().atMost(Duration.ofSeconds(20)).until(() -> redisSubscribers("churn") == 0);
+    done(b.invokePublish("churn", "late"));
+    assertTrue(recorder.received.stream().noneMatch(p -> "late".equals(p.data)));
+  }
+
+  @Test
+  void publishesFailWithBrokerErrorWhileRedisIsDownAndFlowAgainAfterItRestartsWithoutResubscribing() throws Exception {
+    RedisBroker a = connected();
+    RedisBroker b = connected();
+    Recorder onA = new Recorder("a");
+    Recorder onB = new Recorder("b");
+    done(a.subscribeSocket(onA, "live"));
+    done(b.subscribeSocket(onB, "live"));
+
+    redis.stop();
+    ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> b.invokePublish("live", "during").toCompletableFuture().get(20, TimeUnit.SECONDS));
+    AGError error = assertInstanceOf(AGError.class, refused.getCause());
+    assertEquals("BrokerError", error.name());
+    // A transmitted publish is dropped with a warning.
+    int before = warnings.size();
+    a.transmitPublish("live", "dropped");
+    await().atMost(Duration.ofSeconds(20)).until(() -> warnings.stream().skip(before)
+        .anyMatch(w -> w instanceof AGError e && e.name().equals("BrokerError") && e.getMessage().contains("live")));
+
+    redis.start();
+    // Nobody subscribes again: the engines renew their channels by themselves.
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      a.transmitPublish("live", "probe");
+      return onA.has("probe") && onB.has("probe");
+    });
+    onA.received.clear();
+    onB.received.clear();
+    done(b.invokePublish("live", "after"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> onA.has("after") && onB.has("after"));
+    assertEquals(1, onA.count("after"));
+    assertEquals(1, onB.count("after"));
+    assertFalse(onA.has("during") || onB.has("during"));
+  }
+
+  @Test
+  void anEngineStartedWhileRedisIsUnreachableWarnsAndConnectsWhenRedisComes() throws Exception {
+    RedisProcess later = RedisProcess.notStarted(dir);
+    RedisBroker a = broker(later.uri());
+    CompletableFuture<Void> ready = a.ready().toCompletableFuture();
+    await().atMost(Duration.ofSeconds(20)).until(() -> warnings.stream()
+        .anyMatch(w -> w instanceof AGError e && e.name().equals("BrokerError") && e.getMessage().contains("Cannot reach")));
+    assertFalse(ready.isDone());
+    // A server-side subscription made now (the exchange's, at startup) takes effect once Redis answers.
+    Recorder early = new Recorder("exchange");
+    CompletableFuture<Void> unconfirmed = a.subscribeSocket(early, "boot").toCompletableFuture();
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> unconfirmed.get(20, TimeUnit.SECONDS));
+    assertEquals("BrokerError", ((AGError) failed.getCause()).name());
+    assertTrue(a.isSubscribed("boot"));
+    try {
+      later.start();
+      ready.get(30, TimeUnit.SECONDS);
+      RedisBroker b = broker(later.uri());
+      b.ready().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+        b.transmitPublish("boot", "hello");
+        return early.has("hello");
+      });
+    } finally {
+      later.close();
+    }
+  }
+
+  @Test
+  void aPublishWithoutDataArrivesWithoutData() throws Exception {
+    RedisBroker a = connected();
+    Recorder recorder = new Recorder("r");
+    done(a.subscribeSocket(recorder, "empty"));
+    done(a.invokePublish("empty", Undefined.INSTANCE));
+    await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() == 1);
+    assertEquals(Undefined.INSTANCE, recorder.received.get(0).data);
+    assertEquals("{\"event\":\"#publish\",\"data\":{\"channel\":\"empty\"}}", recorder.received.get(0).encoded);
+  }
+
+  @Test
+  void aSubscriberThatThrowsDoesNotCostTheOthersThePublish() throws Exception {
+    RedisBroker a = connected();
+    Recorder good = new Recorder("good");
+    io.agserver.pubsub.AGSubscriber bad = new io.agserver.pubsub.AGSubscriber() {
+      @Override
+      public String id() {
+        return "bad";
+      }
+
+      @Override
+      public void deliverPublish(String channel, Object data, String encoded) {
+        throw new IllegalStateException("boom");
+      }
+    };
+    done(a.subscribeSocket(bad, "mixed"));
+    done(a.subscribeSocket(good, "mixed"));
+    done(a.invokePublish("mixed", 1));
+    done(a.invokePublish("mixed", 2));
+    await().atMost(Duration.ofSeconds(20)).until(() -> good.received.size() == 2);
+    assertTrue(warnings.stream().anyMatch(w -> "boom".equals(w.getMessage())));
+  }
+
+  /** A subscriber that records what it gets. */
+  static final class Recorder implements io.agserver.pubsub.AGSubscriber {
+    final String id;
+    final List<Publish> received = new CopyOnWriteArrayList<>();
+
+    Recorder(String id) {
+      this.id = id;
+    }
+
+    @Override
+    public String id() {
+      return id;
+    }
+
+    @Override
+    public void deliverPublish(String channel, Object data, String encoded) {
+      received.add(new Publish(channel, data, encoded));
+    }
+
+    boolean has(Object data) {
+      return count(data) > 0;
+    }
+
+    long count(Object data) {
+      return received.stream().filter(p -> data.equals(p.data)).count();
+    }
+  }
+
+  record Publish(String channel, Object data, String encoded) {}
+}
