@@ -329,7 +329,9 @@ final class PubSub extends Scenario implements Client.Listener {
       throw new IllegalStateException("subscriptions acknowledged: " + acks + " of " + want);
     }
     // Subscriptions settle (in a cluster, they travel on to the broker); the broker's idle rate.
+    long brokerPid = sides.getOrDefault("broker", 0L);
     Proc.Mark settleStart = Proc.mark(serverPid, sides);
+    long ticksStart = brokerPid > 0 ? Proc.cpuTicks(brokerPid) : -1;
     sleepMs((long) (settleSeconds * 1000));
     Proc.Mark publishStart = Proc.mark(serverPid, sides);
 
@@ -342,9 +344,10 @@ final class PubSub extends Scenario implements Client.Listener {
     }
     drain();
     Proc.Mark publishEnd = Proc.mark(serverPid, sides);
+    long ticksEnd = brokerPid > 0 ? Proc.cpuTicks(brokerPid) : -1;
     report();
-    if (sides.containsKey("broker")) {
-      brokerCost(settleStart, publishStart, publishEnd);
+    if (brokerPid > 0) {
+      brokerCost(settleStart, publishStart, publishEnd, ticksStart, ticksEnd);
     }
     details.put("subscribersReceived", net.call(() -> Client.frameCounts(subClients)));
     details.put("publishersReceived", net.call(() -> Client.frameCounts(pubs)));
@@ -680,9 +683,10 @@ final class PubSub extends Scenario implements Client.Listener {
   /**
    * The broker's CPU time per message published: from the first publish to the end of the final
    * drain, less what it spends idle (its rate while the subscriptions settled, nothing published),
-   * over the messages published.
+   * over the messages published. For comparison, the whole span's utime + stime from
+   * {@code /proc/PID/stat} (10 ms ticks, idle included) over the messages.
    */
-  private void brokerCost(Proc.Mark idleStart, Proc.Mark start, Proc.Mark end) {
+  private void brokerCost(Proc.Mark idleStart, Proc.Mark start, Proc.Mark end, long ticksStart, long ticksEnd) {
     long messages = net.call(() -> (long) nextSeq);
     long idleNanos = start.sides().get("broker") - idleStart.sides().get("broker");
     double idleSeconds = (start.nanos() - idleStart.nanos()) / 1e9;
@@ -697,6 +701,9 @@ final class PubSub extends Scenario implements Client.Listener {
     m.put("idleCores", Stats.round3(idleCores));
     m.put("grossUsPerPublish", messages == 0 ? Double.NaN : Stats.round3(busyNanos / 1e3 / messages));
     m.put("usPerPublish", messages == 0 ? Double.NaN : Stats.round3(Math.max(0, netNanos) / 1e3 / messages));
+    m.put("statTicks", ticksStart >= 0 && ticksEnd >= 0 ? ticksEnd - ticksStart : -1);
+    m.put("statUsPerPublish", messages == 0 || ticksStart < 0 || ticksEnd < 0 ? Double.NaN
+        : Stats.round3((ticksEnd - ticksStart) * (1e6 / Proc.HZ) / messages));
     details.put("brokerCpu", m);
     summary.put("brokerCpuUsPerPublish", m.get("usPerPublish"));
   }
