@@ -24,12 +24,13 @@ import io.lettuce.core.resource.ClientResources;
  * its hash slot, and SPUBLISH reaches that shard alone, so a publish costs one shard, not the
  * whole cluster as a plain PUBLISH would.
  *
- * <p>Lettuce routes SPUBLISH by its channel, but sends SSUBSCRIBE to the cluster connection's
- * default node; so this link sends it on the node connection of the slot's primary itself.
- * Those node connections are opened by {@link #connect()} for every primary, before the engine
- * reports ready: a node connection that is still opening would run the commands queued behind
- * it in any order, and an SSUBSCRIBE overtaken by its SUNSUBSCRIBE would leave a channel
- * subscribed for good.
+ * <p>Lettuce sends SSUBSCRIBE to the cluster connection's default node, and a routed command
+ * to a node connection that is still opening is refused (REJECT_COMMANDS); so this link sends
+ * both SSUBSCRIBE and SPUBLISH on the node connection of the slot's primary itself. Those node
+ * connections are opened by {@link #connect()} for every primary, before the engine reports
+ * ready: behind a connection that is still opening, commands would also run in any order, and
+ * an SSUBSCRIBE overtaken by its SUNSUBSCRIBE would leave a channel subscribed for good. A
+ * primary that joins later is connected on first use (its first commands may fail once).
  */
 final class ClusterLink implements RedisLink {
 
@@ -66,6 +67,11 @@ final class ClusterLink implements RedisLink {
 
   @Override
   public CompletionStage<Void> connect() {
+    // The asynchronous connects need the topology first (the synchronous ones read it themselves).
+    return client.refreshPartitionsAsync().toCompletableFuture().thenCompose(topology -> connectAll());
+  }
+
+  private CompletableFuture<Void> connectAll() {
     CompletableFuture<StatefulRedisClusterPubSubConnection<String, String>> pubSub =
         client.connectPubSubAsync(StringCodec.UTF8).toCompletableFuture();
     CompletableFuture<StatefulRedisClusterConnection<String, String>> plain =
@@ -85,10 +91,13 @@ final class ClusterLink implements RedisLink {
           listener.subscribed(channel);
         }
       });
+      // Both connections' node connections open now: while one is still opening it refuses
+      // commands (REJECT_COMMANDS), and its queue would not keep their order (see above).
       List<CompletableFuture<?>> nodes = new ArrayList<>();
       for (RedisClusterNode node : connection.getPartitions()) {
         if (node.getRole().isUpstream()) {
           nodes.add(connection.getConnectionAsync(node.getNodeId()));
+          nodes.add(plain.join().getConnectionAsync(node.getNodeId()));
         }
       }
       return CompletableFuture.allOf(nodes.toArray(CompletableFuture[]::new)).thenRun(() -> {
@@ -104,13 +113,11 @@ final class ClusterLink implements RedisLink {
   }
 
   private CompletionStage<StatefulRedisPubSubConnection<String, String>> shardOf(String redisChannel) {
-    StatefulRedisClusterPubSubConnection<String, String> connection = subscriptions;
-    RedisClusterNode primary = connection.getPartitions().getMasterBySlot(SlotHash.getSlot(redisChannel));
+    RedisClusterNode primary = primaryOf(redisChannel);
     if (primary == null) {
-      return CompletableFuture.failedFuture(new IllegalStateException(
-          "No Redis Cluster primary serves the hash slot of " + redisChannel));
+      return noPrimary(redisChannel);
     }
-    return connection.getConnectionAsync(primary.getNodeId());
+    return subscriptions.getConnectionAsync(primary.getNodeId());
   }
 
   @Override
@@ -123,17 +130,29 @@ final class ClusterLink implements RedisLink {
     return shardOf(redisChannel).thenCompose(node -> node.async().sunsubscribe(redisChannel));
   }
 
+  /**
+   * Sent on the slot primary's node connection, opened by connect(): a completed connection
+   * future runs the command at once, so one publisher's publishes leave in the order made.
+   */
   @Override
   public CompletionStage<Void> publish(String redisChannel, String payload) {
-    return commands.async().spublish(redisChannel, payload).thenApply(receivers -> null);
+    RedisClusterNode primary = primaryOf(redisChannel);
+    if (primary == null) {
+      return noPrimary(redisChannel);
+    }
+    return commands.getConnectionAsync(primary.getNodeId())
+        .thenCompose(node -> node.async().spublish(redisChannel, payload)).thenApply(receivers -> null);
   }
 
-  @Override
-  public String describe() {
-    List<String> names = new ArrayList<>();
-    seeds.forEach(seed -> names.add(LettuceSetup.describe(seed)));
-    return "Redis Cluster " + String.join(",", names);
+  private RedisClusterNode primaryOf(String redisChannel) {
+    return subscriptions.getPartitions().getMasterBySlot(SlotHash.getSlot(redisChannel));
   }
+
+  private static <T> CompletionStage<T> noPrimary(String redisChannel) {
+    return CompletableFuture.failedFuture(new IllegalStateException(
+        "No Redis Cluster primary serves the hash slot of " + redisChannel));
+  }
+
 
   /** Closes every connection of the client, then completes. */
   @Override

@@ -19,6 +19,7 @@ import java.util.logging.Logger;
 
 import io.agserver.codec.AGCodec;
 import io.agserver.core.Failures;
+import io.agserver.core.ManagedThreads;
 import io.agserver.codec.JsonCodec;
 import io.agserver.config.RedisOptions;
 import io.agserver.protocol.AGError;
@@ -31,11 +32,12 @@ import io.lettuce.core.resource.ClientResources;
 /**
  * Channels across instances on Redis ({@code socketcluster.brokerEngine=redis}).
  *
- * <p>A publish is encoded once, on the instance where it enters, and sent to Redis as one
- * PUBLISH (SPUBLISH in a cluster) of the {@code #publish} frame itself; every instance with local
- * subscribers of the channel, this one included, receives that frame and hands the same text to
- * each of them. Local subscribers get their publishes through Redis too, so every subscriber on
- * every instance sees one publisher's publishes in the order Redis received them.
+ * <p>A publish is encoded once, on the instance where it enters: its subscribers there get the
+ * frame at once, as with the memory engine, and one PUBLISH (SPUBLISH in a cluster) carries the
+ * same frame, behind the instance's origin id, to the others; each instance with subscribers of
+ * the channel hands that one text to all of them and skips its own messages. One publisher's
+ * publishes reach every subscriber in the order they were made (locally in call order, remotely
+ * in the order Redis received them from the one connection they were sent on).
  *
  * <p>An instance subscribes a Redis channel when its first local subscriber arrives and
  * unsubscribes when its last one leaves. The subscriptions this engine holds are what it wants
@@ -65,8 +67,16 @@ public final class RedisBroker implements BrokerEngine {
   }
 
   private final RedisKeys keys;
-  private final ClientResources resources;
-  private final RedisLink link;
+  // "<random id> ": the start of every message this instance sends, so that it knows its own.
+  private final String origin = new io.agserver.core.IdGenerator().generateId().replace(" ", "") + " ";
+  private final RedisOptions options;
+  private final Duration commandTimeout;
+  private final ThreadFactory threads;
+  private final String where;
+  // Made by open(), on a thread of its own (see ready()); null before. Read only once connected
+  // is true, or under the null checks of close().
+  private volatile ClientResources resources;
+  private volatile RedisLink link;
   private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
   // Held channels whose SUBSCRIBE failed: subscribed again once Redis answers.
   private final Set<String> unconfirmed = ConcurrentHashMap.newKeySet();
@@ -86,8 +96,28 @@ public final class RedisBroker implements BrokerEngine {
    * @param threads        Lettuce's I/O threads (the container's managed factory where there is one)
    */
   public RedisBroker(RedisOptions options, Duration commandTimeout, ThreadFactory threads) {
+    this.options = options;
+    this.commandTimeout = commandTimeout;
+    this.threads = threads;
     this.keys = new RedisKeys(options.prefix());
-    this.resources = LettuceSetup.resources(threads);
+    this.where = describeUris(options);
+  }
+
+  /** Starts connecting, on the first call; completes once Redis answered. Retries until then. */
+  @Override
+  public CompletionStage<Void> ready() {
+    if (started.compareAndSet(false, true)) {
+      // Lettuce starts its timer thread and waits until it runs; a container's managed thread
+      // does not run before the application has started, and ready() is called while it starts.
+      // So the client is made on a thread of its own, which may wait without holding up the start.
+      Thread opener = ManagedThreads.daemonThreads("agserver-redis-open").newThread(this::open);
+      opener.start();
+    }
+    return ready.copy();
+  }
+
+  private void open() {
+    ClientResources made = LettuceSetup.resources(threads);
     RedisLink.Listener listener = new RedisLink.Listener() {
       @Override
       public void message(String redisChannel, String payload) {
@@ -101,7 +131,7 @@ public final class RedisBroker implements BrokerEngine {
 
       @Override
       public void reconnected() {
-        LOG.info(() -> "agserver: Redis connection restored (" + link.describe() + "); renewing "
+        LOG.info(() -> "agserver: Redis connection restored (" + where + "); renewing "
             + channels.size() + " channel subscriptions");
         renewAll();
       }
@@ -109,23 +139,23 @@ public final class RedisBroker implements BrokerEngine {
       @Override
       public void disconnected() {
         if (!closed) {
-          warn(AGError.broker("Lost the connection to " + link.describe()
+          warn(AGError.broker("Lost the connection to " + where
               + "; reconnecting (publishes fail until it is back)"));
         }
       }
     };
-    this.link = options.cluster()
-        ? new ClusterLink(resources, options.uris(), commandTimeout, options.queueLimit(), listener)
-        : new StandaloneLink(resources, options.uris().get(0), commandTimeout, options.queueLimit(), listener);
-  }
-
-  /** Starts connecting, on the first call; completes once Redis answered. Retries until then. */
-  @Override
-  public CompletionStage<Void> ready() {
-    if (started.compareAndSet(false, true)) {
-      connect(RETRY_FIRST_MS);
+    RedisLink opened = options.cluster()
+        ? new ClusterLink(made, options.uris(), commandTimeout, options.queueLimit(), listener)
+        : new StandaloneLink(made, options.uris().get(0), commandTimeout, options.queueLimit(), listener);
+    synchronized (this) {
+      if (closed) {
+        made.shutdown(0, 2, TimeUnit.SECONDS);
+        return;
+      }
+      resources = made;
+      link = opened;
     }
-    return ready.copy();
+    connect(RETRY_FIRST_MS);
   }
 
   private void connect(long nextDelay) {
@@ -135,7 +165,7 @@ public final class RedisBroker implements BrokerEngine {
     link.connect().whenComplete((ok, error) -> {
       if (error == null) {
         connected = true;
-        LOG.info(() -> "agserver: connected to " + link.describe());
+        LOG.info(() -> "agserver: connected to " + where);
         renewAll();
         renewal = resources.eventExecutorGroup().scheduleWithFixedDelay(
             this::renewUnconfirmed, 1, 1, TimeUnit.SECONDS);
@@ -143,10 +173,10 @@ public final class RedisBroker implements BrokerEngine {
         return;
       }
       if (warnedUnreachable.compareAndSet(false, true)) {
-        warn(AGError.broker("Cannot reach " + link.describe() + " (" + describe(error)
+        warn(AGError.broker("Cannot reach " + where + " (" + describe(error)
             + "); retrying until it answers: channels stay on this instance's subscribers' list meanwhile"));
       } else {
-        LOG.log(Level.FINE, "agserver: still cannot reach " + link.describe(), error);
+        LOG.log(Level.FINE, "agserver: still cannot reach " + where, error);
       }
       if (!closed) {
         resources.eventExecutorGroup().schedule(() -> connect(Math.min(nextDelay * 2, RETRY_MAX_MS)),
@@ -302,7 +332,11 @@ public final class RedisBroker implements BrokerEngine {
     return send(channelName, data);
   }
 
-  /** Encodes once and sends one command; completes with Redis's reply, fails with a BrokerError. */
+  /**
+   * Encodes once, hands the frame to this instance's subscribers, then sends one command with the
+   * frame for the other instances; completes with Redis's reply, fails with a BrokerError (the
+   * local subscribers have the publish then, the other instances do not).
+   */
   private CompletableFuture<Void> send(String channelName, Object data) {
     String encoded;
     try {
@@ -310,13 +344,17 @@ public final class RedisBroker implements BrokerEngine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    Channel local = channels.get(channelName);
+    if (local != null) {
+      deliverTo(local, channelName, data, encoded);
+    }
     if (!connected) {
       return CompletableFuture.failedFuture(notConnected());
     }
     CompletableFuture<Void> result = new CompletableFuture<>();
     CompletionStage<Void> sent;
     try {
-      sent = link.publish(keys.channel(channelName), encoded);
+      sent = link.publish(keys.channel(channelName), origin + encoded);
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
@@ -331,24 +369,37 @@ public final class RedisBroker implements BrokerEngine {
     return result;
   }
 
-  /** A message from Redis: the frame every local subscriber of its channel gets as it is. */
+  /**
+   * A message from Redis: {@code <origin> <frame>}. This instance's own come back too (it is
+   * subscribed) and are skipped: their local subscribers had them when they were sent. Every local
+   * subscriber gets the same frame text.
+   */
   private void deliver(String redisChannel, String payload) {
+    if (payload.startsWith(origin)) {
+      return;
+    }
     String channelName = keys.channelOf(redisChannel);
     Channel channel = channelName == null ? null : channels.get(channelName);
     if (channel == null) {
       return;
     }
+    int space = payload.indexOf(' ');
+    String frame = space < 0 ? payload : payload.substring(space + 1);
     Object data;
     try {
-      data = dataOf(payload);
+      data = dataOf(frame);
     } catch (RuntimeException e) {
       warn(AGError.broker("Dropped a message from Redis on " + redisChannel + " that is not a #publish packet: "
           + e.getMessage()));
       return;
     }
+    deliverTo(channel, channelName, data, frame);
+  }
+
+  private void deliverTo(Channel channel, String channelName, Object data, String frame) {
     for (AGSubscriber subscriber : channel.subscribers.values()) {
       try {
-        subscriber.deliverPublish(channelName, data, payload);
+        subscriber.deliverPublish(channelName, data, frame);
       } catch (RuntimeException e) {
         // One subscriber's failure must not cost the others this publish.
         warn(e);
@@ -406,13 +457,29 @@ public final class RedisBroker implements BrokerEngine {
     }
     channels.clear();
     unconfirmed.clear();
-    // The client's connections first, then the threads they run on.
-    link.close().whenComplete((ok, error) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
+    RedisLink openLink;
+    ClientResources openResources;
+    synchronized (this) {
+      openLink = link;
+      openResources = resources;
+    }
+    if (openLink != null) {
+      // The client's connections first, then the threads they run on.
+      openLink.close().whenComplete((ok, error) -> openResources.shutdown(0, 2, TimeUnit.SECONDS));
+    }
     ready.completeExceptionally(AGError.broker("The Redis broker engine was closed"));
   }
 
+  private static String describeUris(RedisOptions options) {
+    List<String> names = new ArrayList<>();
+    for (String uri : options.uris()) {
+      names.add(LettuceSetup.describe(LettuceSetup.uri(uri)));
+    }
+    return (options.cluster() ? "Redis Cluster " : "") + String.join(",", names);
+  }
+
   private AGError notConnected() {
-    return AGError.broker("Not connected to " + link.describe() + " yet");
+    return AGError.broker("Not connected to " + where + " yet");
   }
 
   private void warn(Throwable error) {
@@ -425,8 +492,14 @@ public final class RedisBroker implements BrokerEngine {
     }
   }
 
+  /** The failure and, when Lettuce wrapped it, its root cause ("Connection refused" ...). */
   private static String describe(Throwable error) {
     Throwable cause = Failures.unwrap(error);
-    return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    Throwable root = cause;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    return root == cause ? text : text + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 }

@@ -34,9 +34,6 @@ interface RedisLink {
   /** One PUBLISH (SPUBLISH in a cluster): completes with Redis's reply. */
   CompletionStage<Void> publish(String redisChannel, String payload);
 
-  /** Where the engine points, for messages (no password). */
-  String describe();
-
   /** Closes the connections; completes when they are closed. */
   java.util.concurrent.CompletableFuture<Void> close();
 }

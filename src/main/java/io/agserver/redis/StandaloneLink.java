@@ -93,10 +93,6 @@ final class StandaloneLink implements RedisLink {
     return commands.async().publish(redisChannel, payload).thenApply(receivers -> null);
   }
 
-  @Override
-  public String describe() {
-    return LettuceSetup.describe(uri);
-  }
 
   /** Closes every connection of the client, then completes. */
   @Override
