@@ -27,6 +27,7 @@ import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.pubsub.BrokerEngine;
+import io.agserver.pubsub.LocalChannels;
 import io.lettuce.core.resource.ClientResources;
 
 /**
@@ -46,10 +47,10 @@ import io.lettuce.core.resource.ClientResources;
  * confirms for a channel no longer held here (an unsubscribe refused during the outage) is
  * dropped when its confirmation arrives.
  *
- * <p>Threads and order. {@link #channels} changes only inside {@code compute} on a channel's
- * entry, and the Redis command that goes with a change (the first subscriber's SUBSCRIBE, the last
- * one's UNSUBSCRIBE) is sent inside that same step, so Redis receives one channel's commands in
- * the order of the changes. Messages from Redis arrive on Lettuce's I/O thread of the subscription
+ * <p>Threads and order. The Redis command that goes with a change of {@link #channels} (the
+ * first subscriber's SUBSCRIBE, the last one's UNSUBSCRIBE) is sent inside that change's step
+ * (see {@link LocalChannels}), so Redis receives one channel's commands in the order of the
+ * changes. Messages from Redis arrive on Lettuce's I/O thread of the subscription
  * connection, one at a time, and are delivered there: subscribers queue them (sockets) or hand them
  * to their streams; outbound middleware that does not finish at once continues elsewhere.
  */
@@ -59,12 +60,6 @@ public final class RedisBroker implements BrokerEngine {
   private static final long RETRY_FIRST_MS = 200;
   private static final long RETRY_MAX_MS = 5_000;
 
-  /** One channel's local subscribers, and Redis's confirmation of its subscription. */
-  private static final class Channel {
-    final ConcurrentHashMap<String, AGSubscriber> subscribers = new ConcurrentHashMap<>(1);
-    // Replaced when the subscription is renewed after a failure; read and written inside compute.
-    CompletableFuture<Void> confirmed;
-  }
 
   private final RedisKeys keys;
   // "<random id> ": the start of every message this instance sends, so that it knows its own.
@@ -77,7 +72,9 @@ public final class RedisBroker implements BrokerEngine {
   // is true, or under the null checks of close().
   private volatile ClientResources resources;
   private volatile RedisLink link;
-  private final ConcurrentHashMap<String, Channel> channels = new ConcurrentHashMap<>();
+  // Each held channel's state: Redis's confirmation of its subscription (replaced when the
+  // subscription is renewed after a failure).
+  private final LocalChannels<CompletableFuture<Void>> channels = new LocalChannels<>();
   // Held channels whose SUBSCRIBE failed: subscribed again once Redis answers.
   private final Set<String> unconfirmed = ConcurrentHashMap.newKeySet();
   private final List<Consumer<Throwable>> errorHandlers = new CopyOnWriteArrayList<>();
@@ -189,24 +186,13 @@ public final class RedisBroker implements BrokerEngine {
 
   @Override
   public CompletionStage<Void> subscribeSocket(AGSubscriber subscriber, String channelName) {
-    String id = subscriber.id();
-    CompletableFuture<?>[] confirmation = new CompletableFuture<?>[1];
-    channels.compute(channelName, (name, channel) -> {
-      Channel target = channel;
-      if (target == null) {
-        target = new Channel();
-        target.confirmed = subscribeOnRedis(name);
-      }
-      target.subscribers.putIfAbsent(id, subscriber);
-      confirmation[0] = target.confirmed;
-      return target;
-    });
+    CompletableFuture<Void> confirmation = channels.add(channelName, subscriber, this::subscribeOnRedis);
     // Its own stage: the confirmation is shared by every subscriber that joined while it was
     // pending, and one caller's obtrude must not reach the others.
-    return confirmation[0].thenApply(ok -> null);
+    return confirmation.thenApply(ok -> null);
   }
 
-  /** Sends SUBSCRIBE; called inside compute on the channel's entry. */
+  /** Sends SUBSCRIBE; called inside the channel's step. */
   private CompletableFuture<Void> subscribeOnRedis(String channelName) {
     if (!connected) {
       unconfirmed.add(channelName);
@@ -236,21 +222,15 @@ public final class RedisBroker implements BrokerEngine {
 
   @Override
   public CompletionStage<Void> unsubscribeSocket(AGSubscriber subscriber, String channelName) {
-    String id = subscriber.id();
-    channels.computeIfPresent(channelName, (name, channel) -> {
-      channel.subscribers.remove(id);
-      if (!channel.subscribers.isEmpty()) {
-        return channel;
-      }
+    channels.remove(channelName, subscriber, name -> {
       unconfirmed.remove(name);
       unsubscribeOnRedis(name);
-      return null;
     });
     return CompletableFuture.completedFuture(null);
   }
 
   /**
-   * Sends UNSUBSCRIBE; called inside compute. A failure (Redis unreachable) is left alone: a
+   * Sends UNSUBSCRIBE; called inside the channel's step. A failure (Redis unreachable) is left alone: a
    * restarted Redis has no subscriptions, and one Lettuce renews is dropped on its confirmation.
    */
   private void unsubscribeOnRedis(String channelName) {
@@ -274,18 +254,13 @@ public final class RedisBroker implements BrokerEngine {
     if (channelName == null) {
       return;
     }
-    // Inside compute, so that it cannot interleave with a first subscriber's SUBSCRIBE.
-    channels.compute(channelName, (name, channel) -> {
-      if (channel == null) {
-        unsubscribeOnRedis(name);
-      }
-      return channel;
-    });
+    // In the channel's step, so that it cannot interleave with a first subscriber's SUBSCRIBE.
+    channels.ifNotHeld(channelName, this::unsubscribeOnRedis);
   }
 
   /** After a (re)connect: subscribe every held channel again (a repeated SUBSCRIBE is harmless). */
   private void renewAll() {
-    for (String channelName : new ArrayList<>(channels.keySet())) {
+    for (String channelName : channels.names()) {
       renew(channelName);
     }
   }
@@ -295,7 +270,7 @@ public final class RedisBroker implements BrokerEngine {
       return;
     }
     for (String channelName : new ArrayList<>(unconfirmed)) {
-      if (channels.containsKey(channelName)) {
+      if (channels.contains(channelName)) {
         renew(channelName);
       } else {
         unconfirmed.remove(channelName);
@@ -304,13 +279,10 @@ public final class RedisBroker implements BrokerEngine {
   }
 
   private void renew(String channelName) {
-    channels.computeIfPresent(channelName, (name, channel) -> {
-      CompletableFuture<Void> renewed = subscribeOnRedis(name);
+    channels.updateState(channelName, confirmed -> {
+      CompletableFuture<Void> renewed = subscribeOnRedis(channelName);
       // Subscribers that join from now on wait for this confirmation, unless the last one held.
-      if (channel.confirmed.isCompletedExceptionally()) {
-        channel.confirmed = renewed;
-      }
-      return channel;
+      return confirmed.isCompletedExceptionally() ? renewed : confirmed;
     });
   }
 
@@ -344,10 +316,7 @@ public final class RedisBroker implements BrokerEngine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    Channel local = channels.get(channelName);
-    if (local != null) {
-      deliverTo(local, channelName, data, encoded);
-    }
+    channels.deliver(channelName, data, encoded, this::warn);
     if (!connected) {
       return CompletableFuture.failedFuture(notConnected());
     }
@@ -379,8 +348,7 @@ public final class RedisBroker implements BrokerEngine {
       return;
     }
     String channelName = keys.channelOf(redisChannel);
-    Channel channel = channelName == null ? null : channels.get(channelName);
-    if (channel == null) {
+    if (channelName == null || !channels.contains(channelName)) {
       return;
     }
     int space = payload.indexOf(' ');
@@ -393,18 +361,7 @@ public final class RedisBroker implements BrokerEngine {
           + e.getMessage()));
       return;
     }
-    deliverTo(channel, channelName, data, frame);
-  }
-
-  private void deliverTo(Channel channel, String channelName, Object data, String frame) {
-    for (AGSubscriber subscriber : channel.subscribers.values()) {
-      try {
-        subscriber.deliverPublish(channelName, data, frame);
-      } catch (RuntimeException e) {
-        // One subscriber's failure must not cost the others this publish.
-        warn(e);
-      }
-    }
+    channels.deliver(channelName, data, frame, this::warn);
   }
 
   /** The published data inside a {@code #publish} frame (Undefined when it had none). */
@@ -419,18 +376,17 @@ public final class RedisBroker implements BrokerEngine {
 
   @Override
   public List<String> subscriptions() {
-    return new ArrayList<>(channels.keySet());
+    return channels.names();
   }
 
   @Override
   public boolean isSubscribed(String channel) {
-    return channels.containsKey(channel);
+    return channels.contains(channel);
   }
 
   /** Local subscribers of a channel. */
   public int subscriberCount(String channel) {
-    Channel found = channels.get(channel);
-    return found == null ? 0 : found.subscribers.size();
+    return channels.subscriberCount(channel);
   }
 
   /** Whether the engine has connected to Redis (it may be reconnecting now). */

@@ -97,4 +97,44 @@ class AGExchangeTest {
     exchange.subscribe("c");
     assertFalse(exchange.unsubscribe("c").toCompletableFuture().isCompletedExceptionally());
   }
+
+  @Test
+  void anUnsubscribeWhileTheBrokerIsSubscribingTheExchangeLeavesTheBrokerUnsubscribedToo() throws Exception {
+    // Before, subscribe set the state and then called the broker, in two steps: an unsubscribe
+    // between them found nothing to take back from the broker, which then kept a channel the
+    // exchange had left. The broker here holds its subscribe until the unsubscribe has run, or is
+    // waiting to run.
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    AGSimpleBroker memory = new AGSimpleBroker();
+    BrokerEngine holding = (BrokerEngine) java.lang.reflect.Proxy.newProxyInstance(
+        BrokerEngine.class.getClassLoader(), new Class<?>[] {BrokerEngine.class}, (proxy, method, args) -> {
+          if (method.getName().equals("subscribeSocket")) {
+            inside.countDown();
+            awaitLatch(release);
+          }
+          return method.invoke(memory, args);
+        });
+    AGExchange racing = new AGExchange(holding);
+    Thread subscriber = new Thread(() -> racing.subscribe("held"));
+    subscriber.start();
+    inside.await();
+    Thread unsubscriber = new Thread(() -> racing.unsubscribe("held"));
+    unsubscriber.start();
+    org.awaitility.Awaitility.await().until(() -> !unsubscriber.isAlive()
+        || unsubscriber.getState() == Thread.State.BLOCKED || unsubscriber.getState() == Thread.State.WAITING);
+    release.countDown();
+    subscriber.join();
+    unsubscriber.join();
+    assertFalse(racing.isSubscribed("held"));
+    assertFalse(holding.isSubscribed("held"), "the broker still holds a channel the exchange left");
+  }
+
+  private static void awaitLatch(java.util.concurrent.CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

@@ -1,0 +1,134 @@
+package io.agserver.pubsub;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * The channels this instance's subscribers hold, each with its subscribers and a state of the
+ * engine's own (the Redis engine keeps Redis's confirmation there): what every broker engine
+ * keeps locally.
+ *
+ * <p>Each channel holds its subscribers in a concurrent map keyed by subscriber id, so a
+ * subscribe or an unsubscribe costs the same with ten subscribers or a hundred thousand, and a
+ * delivery iterates the map without a lock: it reaches every subscriber whose subscribe returned
+ * before it started, once, and none whose unsubscribe returned before it started (the map's
+ * iterator sees each entry present when it starts once, and no entry removed before).
+ *
+ * <p>Every change to a channel (a subscriber added or removed, its state replaced) goes through
+ * {@code compute} on the channel's entry, and so do the engine's callbacks for it: the first
+ * subscriber's, the last one's, the check for a channel nobody holds. So the step that drops an
+ * emptied channel and a subscribe to it are serialised (a subscriber never lands in a channel
+ * that has just been dropped, and a held channel always has a subscriber), and what an engine
+ * does in those callbacks (send SUBSCRIBE, UNSUBSCRIBE) happens in the order of the changes.
+ * Callbacks must not block, nor touch this channel again.
+ *
+ * @param <T> the engine's state of a channel
+ */
+public final class LocalChannels<T> {
+
+  private static final class Channel<T> {
+    // Sized for one: most channels (a user's, a room's) have few subscribers, and the map grows
+    // by doubling when one has many.
+    final ConcurrentHashMap<String, AGSubscriber> subscribers = new ConcurrentHashMap<>(1);
+    T state;
+  }
+
+  private final ConcurrentHashMap<String, Channel<T>> channels = new ConcurrentHashMap<>();
+
+  /**
+   * Adds the subscriber (one already there stays as it is: subscribing twice delivers once).
+   * {@code first} makes the state of a channel that had no subscriber.
+   *
+   * @return the channel's state
+   */
+  public T add(String channelName, AGSubscriber subscriber, Function<String, T> first) {
+    String id = subscriber.id();
+    @SuppressWarnings("unchecked")
+    T[] state = (T[]) new Object[1];
+    channels.compute(channelName, (name, channel) -> {
+      Channel<T> target = channel;
+      if (target == null) {
+        target = new Channel<>();
+        target.state = first.apply(name);
+      }
+      target.subscribers.putIfAbsent(id, subscriber);
+      state[0] = target.state;
+      return target;
+    });
+    return state[0];
+  }
+
+  /** Removes the subscriber; {@code last} runs when the channel has none left, and it is dropped. */
+  public void remove(String channelName, AGSubscriber subscriber, Consumer<String> last) {
+    String id = subscriber.id();
+    channels.computeIfPresent(channelName, (name, channel) -> {
+      channel.subscribers.remove(id);
+      if (!channel.subscribers.isEmpty()) {
+        return channel;
+      }
+      last.accept(name);
+      return null;
+    });
+  }
+
+  /** Replaces a held channel's state; nothing for a channel nobody holds. */
+  public void updateState(String channelName, UnaryOperator<T> change) {
+    channels.computeIfPresent(channelName, (name, channel) -> {
+      channel.state = change.apply(channel.state);
+      return channel;
+    });
+  }
+
+  /** Runs {@code absent} if nobody holds the channel, in a step no subscribe can interleave with. */
+  public void ifNotHeld(String channelName, Consumer<String> absent) {
+    channels.compute(channelName, (name, channel) -> {
+      if (channel == null) {
+        absent.accept(name);
+      }
+      return channel;
+    });
+  }
+
+  /**
+   * Hands one publish to every subscriber of the channel; a subscriber that throws costs the
+   * others nothing, its failure goes to {@code errors}.
+   */
+  public void deliver(String channelName, Object data, String encoded, Consumer<Throwable> errors) {
+    Channel<T> channel = channels.get(channelName);
+    if (channel == null) {
+      return;
+    }
+    for (AGSubscriber subscriber : channel.subscribers.values()) {
+      try {
+        subscriber.deliverPublish(channelName, data, encoded);
+      } catch (RuntimeException e) {
+        errors.accept(e);
+      }
+    }
+  }
+
+  public boolean contains(String channelName) {
+    return channels.containsKey(channelName);
+  }
+
+  public List<String> names() {
+    return new ArrayList<>(channels.keySet());
+  }
+
+  public int size() {
+    return channels.size();
+  }
+
+  public int subscriberCount(String channelName) {
+    Channel<T> found = channels.get(channelName);
+    return found == null ? 0 : found.subscribers.size();
+  }
+
+  public void clear() {
+    channels.clear();
+  }
+}
