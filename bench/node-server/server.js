@@ -6,6 +6,11 @@
 //
 // A plain http server (anything else than the WebSocket path gets 404) with AGServer attached at
 // /socketcluster/, pingInterval 8000, pingTimeout 20000, ackTimeout 10000.
+//
+// With SCC_STATE_SERVER_HOST (and SCC_STATE_SERVER_PORT) it is an instance of an SCC cluster, as
+// SocketCluster's own server template makes one: scc-broker-client attached to the server's broker
+// engine, so that publishes go through the scc-broker that the state server names and reach the
+// subscribers of every instance. It prints "SCC READY ..." once it knows the brokers.
 
 const http = require('node:http');
 const { attach } = require('socketcluster-server');
@@ -46,6 +51,28 @@ async function reportErrors() {
 
 acceptConnections();
 reportErrors();
+
+if (process.env.SCC_STATE_SERVER_HOST) {
+  const sccBrokerClient = require('scc-broker-client');
+  const sccClient = sccBrokerClient.attach(agServer.brokerEngine, {
+    instanceId: `${host}:${port}`,
+    instancePort: port,
+    instanceIp: host,
+    stateServerHost: process.env.SCC_STATE_SERVER_HOST,
+    stateServerPort: Number.parseInt(process.env.SCC_STATE_SERVER_PORT || '7777', 10),
+    brokerRetryDelay: 500
+  });
+  (async () => {
+    for await (const { brokerURIs } of sccClient.listener('updateBrokers')) {
+      console.log(`SCC READY brokers=${brokerURIs.join(',')}`);
+    }
+  })();
+  (async () => {
+    for await (const { error } of sccClient.listener('error')) {
+      console.error(`scc error: ${error && (error.name + ' ' + error.message)}`);
+    }
+  })();
+}
 
 httpServer.listen(port, host, () => {
   console.log(`READY ${host}:${port} pid=${process.pid}`);

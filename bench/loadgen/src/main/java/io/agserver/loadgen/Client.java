@@ -52,6 +52,8 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
 
   final int id;
   private final Net net;
+  /** The server this connection goes to. */
+  final Net.Target target;
   private ChannelHandlerContext ctx;
   private OpenWatcher watcher;
   Listener listener;
@@ -81,8 +83,13 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
   int tag;
 
   Client(int id, Net net) {
+    this(id, net, net.target);
+  }
+
+  Client(int id, Net net, Net.Target target) {
     this.id = id;
     this.net = net;
+    this.target = target;
   }
 
   /** Connects; the watcher hears once, within {@code timeoutMs}, whether the handshake succeeded. */

@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <pre>
  * java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid SERVER_PID [--option value]...
- *     scenarios: idle-memory connect rpc fanout channels scale
+ *     scenarios: idle-memory connect rpc fanout channels cluster scale
  * java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
  * java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
  * </pre>
@@ -44,7 +44,10 @@ public final class Main {
                      --subscribers 1000 --start-rate 20 --factor 1.3 --step-seconds 2 --tail-seconds 1
         channels     S connections x K of C channels, P publishers, rate ramp: deliveries/s
                      --subscribers 1000 --channels 1000 --channels-per-subscriber 10 --publishers 10 --start-rate 2000
-                     (both: --rate R for one fixed step, --pass-ratio 0.97, --max-p99-ms 250, --max-steps 25, --bisect 2,
+        cluster      fanout's layout (--subscribers ... --publishers as there) with the publishers connected to a second
+                     server of the same cluster: --publish-url ws://127.0.0.1:PORT2/socketcluster/ --publisher-pid PID
+                     --broker-pid PID (Redis, scc-broker: its CPU per publish) --helper-pid PID --settle-seconds 2
+                     (all three: --rate R for one fixed step, --pass-ratio 0.97, --max-p99-ms 250, --max-steps 25, --bisect 2,
                       --retries 3 --noise-cores 0.25: a step failed while other processes took CPU is run again)
         scale        N idle connections held two ping intervals: alive, pinged, RSS and JVM heap per connection
                      --connections 20000 --hold-seconds 20 --heap auto|true|false --src-addrs N
@@ -115,8 +118,7 @@ public final class Main {
       case "scale" -> new Idle(net, pid, o, true);
       case "connect" -> new Connect(net, pid, o);
       case "rpc" -> new Rpc(net, pid, o);
-      case "fanout" -> new PubSub(net, pid, o, true);
-      case "channels" -> new PubSub(net, pid, o, false);
+      case "fanout", "channels", "cluster" -> new PubSub(net, pid, o, name);
       default -> {
         net.close();
         throw new IllegalArgumentException("unknown scenario " + name + "\n" + USAGE);

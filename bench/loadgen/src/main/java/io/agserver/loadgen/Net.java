@@ -28,10 +28,12 @@ import java.util.concurrent.TimeUnit;
  * address has ephemeral ports.
  */
 final class Net implements AutoCloseable {
+  /** Where a connection goes: the TCP address, and the upgrade request's Host header and path. */
+  record Target(URI url, InetSocketAddress remote, String hostHeader, String path) {}
+
   final URI url;
-  final String hostHeader;
-  final String path;
-  final InetSocketAddress remote;
+  /** The server of the scenario's connections, unless a connection names another target. */
+  final Target target;
   final boolean epoll;
   final MultiThreadIoEventLoopGroup group;
   final EventLoop loop;
@@ -40,18 +42,9 @@ final class Net implements AutoCloseable {
   private int nextSource;
 
   Net(String url, int sourceAddresses, boolean allowNio) throws UnknownHostException {
-    this.url = URI.create(url);
-    if (!"ws".equals(this.url.getScheme())) {
-      throw new IllegalArgumentException("only ws:// URLs: " + url);
-    }
-    InetAddress host = InetAddress.getByName(this.url.getHost());
-    if (!host.isLoopbackAddress()) {
-      throw new IllegalArgumentException("only loopback targets are allowed: " + url);
-    }
-    int port = this.url.getPort() < 0 ? 80 : this.url.getPort();
-    remote = new InetSocketAddress(host, port);
-    hostHeader = this.url.getHost() + ":" + port;
-    path = this.url.getRawPath() == null || this.url.getRawPath().isEmpty() ? "/" : this.url.getRawPath();
+    this.target = target(url);
+    this.url = target.url();
+    InetAddress host = target.remote().getAddress();
     epoll = Epoll.isAvailable();
     if (!epoll && !allowNio) {
       throw new IllegalStateException("epoll unavailable", Epoll.unavailabilityCause());
@@ -81,17 +74,33 @@ final class Net implements AutoCloseable {
     }
   }
 
+  /** A ws:// URL on a loopback address as a target. */
+  static Target target(String url) throws UnknownHostException {
+    URI u = URI.create(url);
+    if (!"ws".equals(u.getScheme())) {
+      throw new IllegalArgumentException("only ws:// URLs: " + url);
+    }
+    InetAddress host = InetAddress.getByName(u.getHost());
+    if (!host.isLoopbackAddress()) {
+      throw new IllegalArgumentException("only loopback targets are allowed: " + url);
+    }
+    int port = u.getPort() < 0 ? 80 : u.getPort();
+    String path = u.getRawPath() == null || u.getRawPath().isEmpty() ? "/" : u.getRawPath();
+    return new Target(u, new InetSocketAddress(host, port), u.getHost() + ":" + port, path);
+  }
+
   String transport() {
     return epoll ? "epoll" : "nio";
   }
 
-  /** Starts the TCP connection of a client; the client's handlers do the rest. */
+  /** Starts the TCP connection of a client (to its target); the client's handlers do the rest. */
   ChannelFuture connect(Client client) {
+    InetSocketAddress remote = client.target.remote();
     Bootstrap b = base.clone();
     b.handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
-        ch.pipeline().addLast("upgrade", new Upgrade(Net.this, client));
+        ch.pipeline().addLast("upgrade", new Upgrade(client));
         ch.pipeline().addLast("client", client);
       }
     });

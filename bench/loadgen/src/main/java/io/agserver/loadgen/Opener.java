@@ -20,6 +20,7 @@ final class Opener implements Client.OpenWatcher {
   private final int inFlight;
   private final long timeoutMs;
   private final int firstId;
+  private final Net.Target target;
   final List<Client> open = new ArrayList<>();
   final Histogram latency = Stats.histogram();
   final Map<String, Integer> failures = new TreeMap<>();
@@ -32,7 +33,13 @@ final class Opener implements Client.OpenWatcher {
   long endNanos;
 
   Opener(Net net, Client.Listener listener, int firstId, int count, int inFlight, long timeoutMs) {
+    this(net, net.target, listener, firstId, count, inFlight, timeoutMs);
+  }
+
+  /** Connections to {@code target} instead of the scenario's server. */
+  Opener(Net net, Net.Target target, Client.Listener listener, int firstId, int count, int inFlight, long timeoutMs) {
     this.net = net;
+    this.target = target;
     this.listener = listener;
     this.firstId = firstId;
     this.count = count;
@@ -62,7 +69,7 @@ final class Opener implements Client.OpenWatcher {
 
   private void startNext() {
     if (started < count) {
-      Client c = new Client(firstId + started, net);
+      Client c = new Client(firstId + started, net, target);
       started++;
       c.start(this, listener, timeoutMs);
     }

@@ -36,6 +36,36 @@ final class Proc {
     }
   }
 
+  /**
+   * CPU time of a process in nanoseconds: the sum over its threads of the scheduler's run time
+   * ({@code /proc/PID/task/TID/schedstat}, exact to the nanosecond, where a 10 ms tick of
+   * {@code /proc/PID/stat} is too coarse for a process that works a few milliseconds a second);
+   * the ticks of {@code /proc/PID/stat} when schedstat is not there; -1 when the process is gone.
+   * Threads that ended are missing from the sum: meant for processes whose threads live as long
+   * as they do (Redis, Node).
+   */
+  static long cpuNanos(long pid) {
+    String[] tasks = new java.io.File("/proc/" + pid + "/task").list();
+    if (tasks != null) {
+      long sum = 0;
+      boolean any = false;
+      for (String t : tasks) {
+        try {
+          String s = Files.readString(Path.of("/proc/" + pid + "/task/" + t + "/schedstat"));
+          sum += Long.parseLong(s.substring(0, s.indexOf(' ')));
+          any = true;
+        } catch (IOException | RuntimeException e) {
+          // a thread that just ended, or no schedstat
+        }
+      }
+      if (any) {
+        return sum;
+      }
+    }
+    long ticks = cpuTicks(pid);
+    return ticks < 0 ? -1 : (long) (ticks * (1e9 / HZ));
+  }
+
   /** VmRSS in bytes, or -1 when the process is gone. */
   static long rssBytes(long pid) {
     return statusKb(pid, "VmRSS:") * 1024;
@@ -121,18 +151,30 @@ final class Proc {
     return rows.toArray(new long[0][]);
   }
 
-  /** A point in time for CPU accounting; two of them make a {@link #cpuBetween} report. */
-  record Mark(long nanos, long serverTicks, long selfTicks, long selfSystemTicks, long[][] cpus) {}
+  /**
+   * A point in time for CPU accounting; two of them make a {@link #cpuBetween} report.
+   * {@code sides}: the CPU nanoseconds ({@link #cpuNanos}) of other known processes of the
+   * measurement by name (a cluster's second server and its broker), apart from "other processes".
+   */
+  record Mark(long nanos, long serverTicks, long selfTicks, long selfSystemTicks, long[][] cpus, Map<String, Long> sides) {}
 
   static Mark mark(long serverPid) {
+    return mark(serverPid, Map.of());
+  }
+
+  /** {@code sidePids}: name → pid of the other processes of the measurement. */
+  static Mark mark(long serverPid, Map<String, Long> sidePids) {
     long[] self = userSystemTicks(0);
+    Map<String, Long> sides = new LinkedHashMap<>();
+    sidePids.forEach((name, pid) -> sides.put(name, cpuNanos(pid)));
     return new Mark(System.nanoTime(), serverPid > 0 ? cpuTicks(serverPid) : -1,
-        self == null ? 0 : self[0] + self[1], self == null ? 0 : self[1], cpuTimes());
+        self == null ? 0 : self[0] + self[1], self == null ? 0 : self[1], cpuTimes(), sides);
   }
 
   /**
-   * Cores used between two marks: the server's, the load generator's, softirq, anything else on
-   * the machine (busy minus the rest), and the busy fraction of each CPU.
+   * Cores used between two marks: the server's, the load generator's, softirq, each side
+   * process's ({@code <name>Cores}), anything else on the machine (busy minus all these), and the
+   * busy fraction of each CPU.
    */
   static Map<String, Object> cpuBetween(Mark a, Mark b) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -158,7 +200,14 @@ final class Proc {
     m.put("loadgenCores", Stats.round3(self));
     m.put("loadgenSystemCores", Stats.round3((b.selfSystemTicks - a.selfSystemTicks) / HZ / seconds));
     m.put("softirqCores", Stats.round3(softirq));
-    double other = busy - softirq - self - (Double.isNaN(server) ? 0 : server);
+    double sides = 0;
+    for (Map.Entry<String, Long> e : a.sides.entrySet()) {
+      Long end = b.sides.get(e.getKey());
+      double cores = e.getValue() >= 0 && end != null && end >= 0 ? (end - e.getValue()) / 1e9 / seconds : Double.NaN;
+      m.put(e.getKey() + "Cores", Stats.round3(cores));
+      sides += Double.isNaN(cores) ? 0 : cores;
+    }
+    double other = busy - softirq - self - (Double.isNaN(server) ? 0 : server) - sides;
     m.put("otherCores", Stats.round3(Math.max(0, other)));
     m.put("busyCores", Stats.round3(busy));
     m.put("perCpuBusy", perCpu);

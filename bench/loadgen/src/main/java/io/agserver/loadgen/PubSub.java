@@ -27,6 +27,14 @@ import org.HdrHistogram.Histogram;
  * kept the rate, at least 97 % of the deliveries its messages owe arrived by the end of the tail,
  * and their p99 latency is at most 250 ms. After the first failure, two bisection steps (each after
  * a drain). Result: the best passing step's deliveries per second and its latency.
+ *
+ * <p>{@code cluster}: fanout's layout (by default), with the publishers connected to
+ * {@code --publish-url}, a second server of the same cluster, so that every message reaches the
+ * measured server through the cluster's broker (Redis, scc-broker). The CPU of the second server
+ * ({@code --publisher-pid}), of the broker ({@code --broker-pid}) and of a helper
+ * ({@code --helper-pid}) is measured apart from "other processes"; the broker's CPU time per
+ * message published is measured over the whole run, less its idle rate (measured while the
+ * subscriptions settle, before anything is published).
  */
 final class PubSub extends Scenario implements Client.Listener {
   private static final byte[] SEQ = "\"lg_s\":".getBytes(StandardCharsets.US_ASCII);
@@ -38,6 +46,10 @@ final class PubSub extends Scenario implements Client.Listener {
   private static final int MAX_MESSAGES = 1 << 25;
 
   private final String kind;
+  private final boolean cluster;
+  private final Net.Target publishTarget;
+  private final Map<String, Long> sides = new LinkedHashMap<>();
+  private final double settleSeconds;
   private final int subscribers;
   private final int channels;
   private final int perConnection;
@@ -131,9 +143,26 @@ final class PubSub extends Scenario implements Client.Listener {
     }
   }
 
-  PubSub(Net net, long pid, Options o, boolean fanout) {
+  PubSub(Net net, long pid, Options o, String kind) throws java.net.UnknownHostException {
     super(net, pid, o, 300);
-    kind = fanout ? "fanout" : "channels";
+    this.kind = kind;
+    cluster = kind.equals("cluster");
+    boolean fanout = !kind.equals("channels");
+    if (cluster) {
+      String publishUrl = o.str("publish-url", "");
+      publishTarget = publishUrl.isEmpty() ? net.target : Net.target(publishUrl);
+      long[] pids = {o.lng("publisher-pid", 0), o.lng("broker-pid", 0), o.lng("helper-pid", 0)};
+      String[] names = {"publisher", "broker", "helper"};
+      for (int i = 0; i < pids.length; i++) {
+        if (pids[i] > 0) {
+          sides.put(names[i], pids[i]);
+        }
+      }
+      settleSeconds = o.dbl("settle-seconds", 2);
+    } else {
+      publishTarget = net.target;
+      settleSeconds = 0.5;
+    }
     subscribers = o.integer("subscribers", 1000);
     channels = o.integer("channels", fanout ? 1 : 1000);
     perConnection = o.integer("channels-per-subscriber", fanout ? 1 : 10);
@@ -262,7 +291,7 @@ final class PubSub extends Scenario implements Client.Listener {
 
     log("%s: opening %d subscribers and %d publishers", kind, subscribers, publishers);
     Opener subs = new Opener(net, this, 0, subscribers, 100, openTimeoutMs).run(90);
-    Opener pubOpener = new Opener(net, this, subscribers, publishers, 100, openTimeoutMs).run(30);
+    Opener pubOpener = new Opener(net, publishTarget, this, subscribers, publishers, 100, openTimeoutMs).run(30);
     if (subs.open.size() < subscribers || pubOpener.open.size() < publishers) {
       throw new IllegalStateException("opened " + subs.open.size() + "/" + subscribers + " subscribers, "
           + pubOpener.open.size() + "/" + publishers + " publishers: " + subs.failures + " " + pubOpener.failures);
@@ -299,7 +328,12 @@ final class PubSub extends Scenario implements Client.Listener {
     if (acks < want) {
       throw new IllegalStateException("subscriptions acknowledged: " + acks + " of " + want);
     }
-    sleepMs(500);
+    // Subscriptions settle (in a cluster, they travel on to the broker); the broker's idle rate.
+    long brokerPid = sides.getOrDefault("broker", 0L);
+    Proc.Mark settleStart = Proc.mark(serverPid, sides);
+    long ticksStart = brokerPid > 0 ? Proc.cpuTicks(brokerPid) : -1;
+    sleepMs((long) (settleSeconds * 1000));
+    Proc.Mark publishStart = Proc.mark(serverPid, sides);
 
     ScheduledFuture<?> ticker = net.loop.scheduleAtFixedRate(this::tick, 1, 1, TimeUnit.MILLISECONDS);
     try {
@@ -309,7 +343,12 @@ final class PubSub extends Scenario implements Client.Listener {
       ticker.cancel(false);
     }
     drain();
+    Proc.Mark publishEnd = Proc.mark(serverPid, sides);
+    long ticksEnd = brokerPid > 0 ? Proc.cpuTicks(brokerPid) : -1;
     report();
+    if (brokerPid > 0) {
+      brokerCost(settleStart, publishStart, publishEnd, ticksStart, ticksEnd);
+    }
     details.put("subscribersReceived", net.call(() -> Client.frameCounts(subClients)));
     details.put("publishersReceived", net.call(() -> Client.frameCounts(pubs)));
     details.put("notClosed", Opener.closeAll(net, subClients, 30) + Opener.closeAll(net, pubs, 10));
@@ -418,7 +457,7 @@ final class PubSub extends Scenario implements Client.Listener {
     if (s.index > Short.MAX_VALUE) {
       throw new IllegalStateException("too many steps");
     }
-    s.cpuStart = Proc.mark(serverPid);
+    s.cpuStart = Proc.mark(serverPid, sides);
     net.run(() -> {
       if (rate != r) {
         setRateOnLoop(r);
@@ -436,7 +475,7 @@ final class PubSub extends Scenario implements Client.Listener {
       s.skippedAtEnd = skipped;
       s.blockedAtEnd = blocked;
     });
-    s.cpuEnd = Proc.mark(serverPid);
+    s.cpuEnd = Proc.mark(serverPid, sides);
     sleepMs((long) (tailSeconds * 1000));
     net.run(() -> judge(s));
     log("step %d (%s) %.0f msg/s: %d/%d delivered, %.0f deliveries/s, p99 %.1f ms, server %.2f cores, loadgen %.2f -> %s",
@@ -641,6 +680,34 @@ final class PubSub extends Scenario implements Client.Listener {
 
   // --- result -----------------------------------------------------------------------------------
 
+  /**
+   * The broker's CPU time per message published: from the first publish to the end of the final
+   * drain, less what it spends idle (its rate while the subscriptions settled, nothing published),
+   * over the messages published. For comparison, the whole span's utime + stime from
+   * {@code /proc/PID/stat} (10 ms ticks, idle included) over the messages.
+   */
+  private void brokerCost(Proc.Mark idleStart, Proc.Mark start, Proc.Mark end, long ticksStart, long ticksEnd) {
+    long messages = net.call(() -> (long) nextSeq);
+    long idleNanos = start.sides().get("broker") - idleStart.sides().get("broker");
+    double idleSeconds = (start.nanos() - idleStart.nanos()) / 1e9;
+    long busyNanos = end.sides().get("broker") - start.sides().get("broker");
+    double seconds = (end.nanos() - start.nanos()) / 1e9;
+    double idleCores = idleSeconds > 0 ? idleNanos / 1e9 / idleSeconds : 0;
+    double netNanos = busyNanos - idleCores * seconds * 1e9;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("messages", messages);
+    m.put("seconds", Stats.round3(seconds));
+    m.put("cpuMs", Stats.round3(busyNanos / 1e6));
+    m.put("idleCores", Stats.round3(idleCores));
+    m.put("grossUsPerPublish", messages == 0 ? Double.NaN : Stats.round3(busyNanos / 1e3 / messages));
+    m.put("usPerPublish", messages == 0 ? Double.NaN : Stats.round3(Math.max(0, netNanos) / 1e3 / messages));
+    m.put("statTicks", ticksStart >= 0 && ticksEnd >= 0 ? ticksEnd - ticksStart : -1);
+    m.put("statUsPerPublish", messages == 0 || ticksStart < 0 || ticksEnd < 0 ? Double.NaN
+        : Stats.round3((ticksEnd - ticksStart) * (1e6 / Proc.HZ) / messages));
+    details.put("brokerCpu", m);
+    summary.put("brokerCpuUsPerPublish", m.get("usPerPublish"));
+  }
+
   private void report() {
     Step best = null;
     Step peak = null;
@@ -728,6 +795,9 @@ final class PubSub extends Scenario implements Client.Listener {
       Map<String, Object> c = Proc.cpuBetween(s.cpuStart, s.cpuEnd);
       m.put("serverCores", c.get("serverCores"));
       m.put("loadgenCores", c.get("loadgenCores"));
+      for (String side : sides.keySet()) {
+        m.put(side + "Cores", c.get(side + "Cores"));
+      }
       m.put("softirqCores", c.get("softirqCores"));
       m.put("otherCores", c.get("otherCores"));
       list.add(m);

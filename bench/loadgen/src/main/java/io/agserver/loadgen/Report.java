@@ -18,7 +18,9 @@ import java.util.function.Function;
  * One table from result files of several servers: rows are metrics, columns the servers
  * (agserver, node, their ratio, bare, agserver as a share of bare; any other server label after
  * them). With several runs of a server and scenario, each figure is the median of the runs that
- * ended ok.
+ * ended ok. The cluster scenario has a table of its own: the clustered servers (agserver-redis,
+ * node-scc), their ratio, the same servers alone (agserver, node), their ratio, and each
+ * clustered server as a share of itself alone.
  */
 final class Report {
   private Report() {}
@@ -26,6 +28,24 @@ final class Report {
   static final String AG = "agserver";
   static final String NODE = "node";
   static final String BARE = "bare";
+  static final String AG_REDIS = "agserver-redis";
+  static final String NODE_SCC = "node-scc";
+  static final String CLUSTER = "cluster";
+
+  /** A column: a server's figure, or the ratio (a/b) or share (a % of b) of two servers' figures. */
+  private record Column(String title, String server, String a, String b, boolean percent) {
+    static Column server(String s) {
+      return new Column(s, s, null, null, false);
+    }
+
+    static Column ratio(String a, String b) {
+      return new Column(a + "/" + b, null, a, b, false);
+    }
+
+    static Column share(String a, String b) {
+      return new Column(a + " % of " + b, null, a, b, true);
+    }
+  }
 
   /** How a row gets its figure from one result, and how it is shown. */
   private record Row(String name, String scenario, Function<JsonNode, Double> value, String format, boolean compare) {}
@@ -89,6 +109,20 @@ final class Report {
       new Row("load generator cores: channels", "channels", cpu("loadgenCores"), "cores", false),
       new Row("other processes' cores (worst)", "*", cpu("otherCores"), "cores", false));
 
+  private static final List<Row> CLUSTER_ROWS = List.of(
+      new Row("cluster deliveries/s", CLUSTER, summary("sustainedDeliveriesPerSec"), "int", true),
+      new Row("  cluster p50 (ms)", CLUSTER, summary("p50Ms"), "ms", true),
+      new Row("  cluster p99 (ms)", CLUSTER, summary("p99Ms"), "ms", true),
+      new Row("  cluster p99 at half that rate (ms)", CLUSTER, summary("halfLoadP99Ms"), "ms", true),
+      new Row("broker CPU per publish (us)", CLUSTER, summary("brokerCpuUsPerPublish"), "us", true),
+      new Row("cluster lost deliveries", CLUSTER, summary("lost"), "int", false),
+      new Row("cluster packets per frame received", CLUSTER, detail("subscribersReceived", "packetsPerFrame"), "cores", false),
+      new Row("server cores: cluster", CLUSTER, cpu("serverCores"), "cores", false),
+      new Row("publishing server cores: cluster", CLUSTER, cpu("publisherCores"), "cores", false),
+      new Row("broker cores: cluster", CLUSTER, cpu("brokerCores"), "cores", false),
+      new Row("load generator cores: cluster", CLUSTER, cpu("loadgenCores"), "cores", false),
+      new Row("other processes' cores (worst)", CLUSTER, cpu("otherCores"), "cores", false));
+
   static int main(List<String> args) throws Exception {
     String jsonOut = null;
     List<Path> files = new ArrayList<>();
@@ -140,21 +174,75 @@ final class Report {
         }
       }
     }
-    List<String> extra = new ArrayList<>(servers);
-    extra.removeAll(List.of(AG, NODE, BARE));
-
-    List<String> header = new ArrayList<>(List.of("metric", AG, NODE, AG + "/" + NODE, BARE, AG + " % of " + BARE));
-    header.addAll(extra);
-    List<List<String>> table = new ArrayList<>();
+    // The cluster scenario's results make a table of their own; the rest, the main table.
+    Map<String, Map<String, List<JsonNode>>> okMain = new LinkedHashMap<>();
+    Map<String, Map<String, List<JsonNode>>> okCluster = new LinkedHashMap<>();
+    ok.forEach((server, byScenario) -> byScenario.forEach((scenario, rs) ->
+        (scenario.equals(CLUSTER) ? okCluster : okMain).computeIfAbsent(server, k -> new LinkedHashMap<>()).put(scenario, rs)));
+    Set<String> mainServers = new LinkedHashSet<>(List.of(AG, NODE, BARE));
+    Set<String> clusterServers = new LinkedHashSet<>(List.of(AG_REDIS, NODE_SCC, AG, NODE));
+    for (String s : servers) {
+      boolean inCluster = okCluster.containsKey(s) || failed.getOrDefault(s, Map.of()).containsKey(CLUSTER);
+      boolean inMain = okMain.containsKey(s) || failed.getOrDefault(s, Map.of()).keySet().stream().anyMatch(sc -> !sc.equals(CLUSTER));
+      if (inCluster) {
+        clusterServers.add(s);
+      }
+      if (inMain || (!inCluster && !List.of(AG_REDIS, NODE_SCC).contains(s))) {
+        mainServers.add(s);
+      }
+    }
     ObjectNode medians = Main.JSON.createObjectNode();
-    for (Row row : ROWS) {
+    boolean starred = false;
+    boolean anyMain = !okMain.isEmpty() || failed.values().stream().anyMatch(m -> m.keySet().stream().anyMatch(sc -> !sc.equals(CLUSTER)));
+    if (anyMain || okCluster.isEmpty()) {
+      List<Column> columns = new ArrayList<>(List.of(Column.server(AG), Column.server(NODE), Column.ratio(AG, NODE),
+          Column.server(BARE), Column.share(AG, BARE)));
+      for (String s : mainServers) {
+        if (!List.of(AG, NODE, BARE).contains(s)) {
+          columns.add(Column.server(s));
+        }
+      }
+      starred |= table(ROWS, columns, mainServers, okMain, medians);
+    }
+    if (!okCluster.isEmpty() || failed.values().stream().anyMatch(m -> m.containsKey(CLUSTER))) {
+      if (anyMain) {
+        System.out.println();
+      }
+      List<Column> columns = new ArrayList<>(List.of(Column.server(AG_REDIS), Column.server(NODE_SCC),
+          Column.ratio(AG_REDIS, NODE_SCC), Column.server(AG), Column.server(NODE), Column.ratio(AG, NODE),
+          Column.share(AG_REDIS, AG), Column.share(NODE_SCC, NODE)));
+      for (String s : clusterServers) {
+        if (!List.of(AG_REDIS, NODE_SCC, AG, NODE).contains(s)) {
+          columns.add(Column.server(s));
+        }
+      }
+      starred |= table(CLUSTER_ROWS, columns, clusterServers, okCluster, medians);
+    }
+    System.out.println(footer(servers, ok, failed, starred));
+    if (jsonOut != null) {
+      Files.writeString(Path.of(jsonOut), Main.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(medians) + "\n");
+    }
+    return 0;
+  }
+
+  /** Prints one table; true when a rate in it is marked as the load generator's limit. */
+  private static boolean table(List<Row> rows, List<Column> columns, Set<String> servers,
+      Map<String, Map<String, List<JsonNode>>> ok, ObjectNode medians) {
+    List<String> header = new ArrayList<>(List.of("metric"));
+    columns.forEach(c -> header.add(c.title()));
+    List<List<String>> table = new ArrayList<>();
+    for (Row row : rows) {
       Map<String, Double> v = new LinkedHashMap<>();
       for (String s : servers) {
         Double m;
-        if (row.scenario.equals("*")) {
+        if (row.name.contains("(worst)")) {
+          // the worst of the runs: of every scenario ("*"), or of one
           m = null;
-          for (List<JsonNode> rs : ok.getOrDefault(s, Map.of()).values()) {
-            for (JsonNode r : rs) {
+          for (Map.Entry<String, List<JsonNode>> e : ok.getOrDefault(s, Map.of()).entrySet()) {
+            if (!row.scenario.equals("*") && !row.scenario.equals(e.getKey())) {
+              continue;
+            }
+            for (JsonNode r : e.getValue()) {
               Double x = row.value.apply(r);
               m = x == null ? m : m == null ? x : Math.max(m, x);
             }
@@ -173,23 +261,19 @@ final class Report {
       }
       List<String> cells = new ArrayList<>();
       cells.add(row.name + marks(row, ok, v));
-      cells.add(cell(v.get(AG), row.format, hasScenario(ok, AG, row.scenario)) + saturated(row, ok, AG));
-      cells.add(cell(v.get(NODE), row.format, hasScenario(ok, NODE, row.scenario)) + saturated(row, ok, NODE));
-      cells.add(row.compare ? ratio(v.get(AG), v.get(NODE)) : "");
-      cells.add(cell(v.get(BARE), row.format, hasScenario(ok, BARE, row.scenario)) + saturated(row, ok, BARE));
-      cells.add(row.compare ? percent(v.get(AG), v.get(BARE)) : "");
-      for (String s : extra) {
-        cells.add(cell(v.get(s), row.format, hasScenario(ok, s, row.scenario)) + saturated(row, ok, s));
+      for (Column c : columns) {
+        if (c.server() != null) {
+          cells.add(cell(v.get(c.server()), row.format, hasScenario(ok, c.server(), row.scenario)) + saturated(row, ok, c.server()));
+        } else if (!row.compare) {
+          cells.add("");
+        } else {
+          cells.add(c.percent() ? percent(v.get(c.a()), v.get(c.b())) : ratio(v.get(c.a()), v.get(c.b())));
+        }
       }
       table.add(cells);
     }
     print(header, table);
-    boolean starred = table.stream().anyMatch(r -> r.stream().anyMatch(c -> c.endsWith("*")));
-    System.out.println(footer(servers, ok, failed, starred));
-    if (jsonOut != null) {
-      Files.writeString(Path.of(jsonOut), Main.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(medians) + "\n");
-    }
-    return 0;
+    return table.stream().anyMatch(r -> r.stream().anyMatch(c -> c.endsWith("*")));
   }
 
   /**
@@ -282,7 +366,7 @@ final class Report {
     return switch (format) {
       case "int" -> String.format(Locale.ROOT, "%,d", Math.round(v));
       case "ms" -> v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.2f", v);
-      case "kb", "cores" -> String.format(Locale.ROOT, "%.2f", v);
+      case "kb", "cores", "us" -> String.format(Locale.ROOT, "%.2f", v);
       default -> String.valueOf(v);
     };
   }

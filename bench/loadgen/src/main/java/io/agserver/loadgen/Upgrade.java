@@ -40,13 +40,11 @@ final class Upgrade extends ChannelInboundHandlerAdapter {
       .withUTF8Validator(false)
       .build();
 
-  private final Net net;
   private final Client client;
   private String expectedAccept;
   private ByteBuf response;
 
-  Upgrade(Net net, Client client) {
-    this.net = net;
+  Upgrade(Client client) {
     this.client = client;
   }
 
@@ -63,8 +61,8 @@ final class Upgrade extends ChannelInboundHandlerAdapter {
     sha1.reset();
     expectedAccept = Base64.getEncoder().encodeToString(
         sha1.digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
-    String request = "GET " + net.path + " HTTP/1.1\r\n"
-        + "Host: " + net.hostHeader + "\r\n"
+    String request = "GET " + client.target.path() + " HTTP/1.1\r\n"
+        + "Host: " + client.target.hostHeader() + "\r\n"
         + "Upgrade: websocket\r\n"
         + "Connection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + key + "\r\n"

@@ -29,7 +29,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A small SocketCluster server for the load generator's tests that sends what the official
  * client must handle: several packets in one frame as a JSON array (every reply and delivery of a
- * read burst goes out as one array per connection), and the empty-frame ping.
+ * read burst goes out as one array per connection), and the empty-frame ping. With a peer, it is
+ * one of two servers of a cluster: every publish it takes in is delivered to the peer's
+ * subscribers too.
  */
 final class ArrayServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,8 +40,10 @@ final class ArrayServer implements AutoCloseable {
   private final Map<String, Set<Conn>> channels = new HashMap<>();
   private final Set<Conn> all = new LinkedHashSet<>();
   private final Set<Conn> dirty = new LinkedHashSet<>();
+  private final ArrayServer peer;
   int pongs;
   int arraysSent;
+  int publishesIn;
 
   private final class Conn extends SimpleChannelInboundHandler<TextWebSocketFrame> {
     ChannelHandlerContext ctx;
@@ -74,10 +78,13 @@ final class ArrayServer implements AutoCloseable {
         case "echo" -> reply.set("data", p.get("data"));
         case "#subscribe" -> channels.computeIfAbsent(p.path("data").path("channel").asText(), k -> new LinkedHashSet<>()).add(this);
         case "#publish" -> {
+          publishesIn++;
           ObjectNode delivery = JSON.createObjectNode().put("event", "#publish");
           delivery.set("data", p.get("data"));
-          for (Conn c : channels.getOrDefault(p.path("data").path("channel").asText(), Set.of())) {
-            c.queue(delivery);
+          String channel = p.path("data").path("channel").asText();
+          deliver(channel, delivery);
+          if (peer != null) {
+            peer.group.next().execute(() -> peer.deliver(channel, delivery));
           }
         }
         default -> reply.set("error", JSON.createObjectNode().put("name", "Unknown").put("message", event));
@@ -90,6 +97,12 @@ final class ArrayServer implements AutoCloseable {
     void queue(JsonNode packet) {
       out.add(packet);
       dirty.add(this);
+    }
+  }
+
+  private void deliver(String channel, JsonNode delivery) {
+    for (Conn c : channels.getOrDefault(channel, Set.of())) {
+      c.queue(delivery);
     }
   }
 
@@ -109,6 +122,11 @@ final class ArrayServer implements AutoCloseable {
   }
 
   ArrayServer(long pingEveryMs) throws InterruptedException {
+    this(pingEveryMs, null);
+  }
+
+  ArrayServer(long pingEveryMs, ArrayServer peer) throws InterruptedException {
+    this.peer = peer;
     server = new ServerBootstrap()
         .group(group)
         .channel(NioServerSocketChannel.class)
@@ -134,6 +152,10 @@ final class ArrayServer implements AutoCloseable {
 
   int arrays() throws Exception {
     return group.next().submit(() -> arraysSent).get();
+  }
+
+  int publishesIn() throws Exception {
+    return group.next().submit(() -> publishesIn).get();
   }
 
   int pongs() throws Exception {

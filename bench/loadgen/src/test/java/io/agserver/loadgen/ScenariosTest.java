@@ -42,7 +42,7 @@ class ScenariosTest {
   void fanoutDeliversEveryMessageOnce() throws Exception {
     try (Net net = new Net(server.url(), 1, true)) {
       PubSub p = new PubSub(net, 0, options("--subscribers", "50", "--rate", "1000", "--warmup-seconds", "0.5",
-          "--step-seconds", "1", "--tail-seconds", "0.5"), true);
+          "--step-seconds", "1", "--tail-seconds", "0.5"), "fanout");
       p.run();
       assertEquals(0L, p.summary.get("lost"), p.details.toString());
       assertEquals(0L, p.summary.get("duplicates"));
@@ -57,7 +57,7 @@ class ScenariosTest {
   void channelsRouteToSubscribersOnly() throws Exception {
     try (Net net = new Net(server.url(), 1, true)) {
       PubSub p = new PubSub(net, 0, options("--subscribers", "100", "--channels", "50", "--channels-per-subscriber", "5",
-          "--publishers", "3", "--rate", "500", "--warmup-seconds", "0.5", "--step-seconds", "1", "--tail-seconds", "0.5"), false);
+          "--publishers", "3", "--rate", "500", "--warmup-seconds", "0.5", "--step-seconds", "1", "--tail-seconds", "0.5"), "channels");
       p.run();
       assertEquals(10, p.details.get("subscribersPerChannel"));
       assertEquals(0L, p.summary.get("lost"), p.details.toString());
@@ -67,10 +67,32 @@ class ScenariosTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void clusterPublishesThroughTheSecondServer() throws Exception {
+    try (ArrayServer second = new ArrayServer(300, server); Net net = new Net(server.url(), 1, true)) {
+      long self = ProcessHandle.current().pid();
+      PubSub p = new PubSub(net, 0, options("--subscribers", "50", "--publish-url", second.url(), "--publisher-pid",
+          Long.toString(self), "--broker-pid", Long.toString(self), "--settle-seconds", "0.3", "--rate", "500",
+          "--warmup-seconds", "0.5", "--step-seconds", "1", "--tail-seconds", "0.5"), "cluster");
+      p.run();
+      assertEquals(0L, p.summary.get("lost"), p.details.toString());
+      assertEquals(0L, p.summary.get("duplicates"));
+      assertEquals(p.details.get("deliveriesOwed"), p.details.get("deliveries"));
+      assertEquals(0, server.publishesIn(), "nothing published on the measured server");
+      assertTrue(second.publishesIn() > 500, "published on the second server");
+      var broker = (java.util.Map<String, Object>) p.details.get("brokerCpu");
+      assertEquals(p.details.get("messages"), broker.get("messages"));
+      assertTrue((Double) p.summary.get("brokerCpuUsPerPublish") >= 0);
+      var step = ((java.util.List<java.util.Map<String, Object>>) p.details.get("steps")).get(0);
+      assertTrue(step.containsKey("publisherCores") && step.containsKey("brokerCores"), step.toString());
+    }
+  }
+
+  @Test
   void rampEndsAtTheStepLimit() throws Exception {
     try (Net net = new Net(server.url(), 1, true)) {
       PubSub p = new PubSub(net, 0, options("--subscribers", "10", "--start-rate", "50", "--max-steps", "2",
-          "--warmup-seconds", "0", "--step-seconds", "0.5", "--tail-seconds", "0.3"), true);
+          "--warmup-seconds", "0", "--step-seconds", "0.5", "--tail-seconds", "0.3"), "fanout");
       p.run();
       assertEquals(true, p.summary.get("rampLimitReached"));
       assertTrue((Long) p.summary.get("sustainedDeliveriesPerSec") > 0);
