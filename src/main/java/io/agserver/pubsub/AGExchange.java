@@ -83,20 +83,23 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
    * concurrent unsubscribe cannot leave the broker holding a channel the exchange has left.
    */
   public AGChannel subscribe(String channelName) {
-    boolean[] added = new boolean[1];
+    @SuppressWarnings("unchecked")
+    CompletionStage<Void>[] added = new CompletionStage[1];
     channelStates.compute(channelName, (name, state) -> {
       if (state != null) {
         return state;
       }
-      added[0] = true;
-      broker.subscribeSocket(this, name).whenComplete((ok, error) -> {
+      added[0] = broker.subscribeSocket(this, name);
+      return AGChannel.SUBSCRIBED;
+    });
+    if (added[0] != null) {
+      // Outside the step: a failure known at once reaches application code (warning observers),
+      // which must not run while the channel's entry is locked.
+      added[0].whenComplete((ok, error) -> {
         if (error != null) {
           errors.accept(error);
         }
       });
-      return AGChannel.SUBSCRIBED;
-    });
-    if (added[0]) {
       channelEvents.write(listenerStream(channelName, "subscribe"), new SubscribeEvent(channelName));
       emit("subscribe", new SubscribeEvent(channelName));
     }

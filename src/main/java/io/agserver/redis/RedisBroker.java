@@ -90,6 +90,8 @@ public final class RedisBroker implements BrokerEngine {
   private final Set<String> unconfirmed = ConcurrentHashMap.newKeySet();
   private final List<Consumer<Throwable>> errorHandlers = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
+  // Completes (normally) when the first connect attempt ends, whatever its outcome.
+  private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean warnedUnreachable = new AtomicBoolean();
   private volatile AGCodec codec = JsonCodec.instance();
@@ -144,6 +146,7 @@ public final class RedisBroker implements BrokerEngine {
     } catch (RuntimeException | Error e) {
       warn(AGError.broker("Cannot set up the Redis client for " + where + " - " + describe(e)));
       completeReady(e);
+      firstAttempt.complete(null);
     }
   }
 
@@ -222,6 +225,7 @@ public final class RedisBroker implements BrokerEngine {
       if (error == null) {
         connected = true;
         linkUp = true;
+        firstAttempt.complete(null);
         LOG.info(() -> "agserver: connected to " + where);
         // Subscribes made before this failed and were marked unconfirmed.
         renewUnconfirmed();
@@ -230,6 +234,7 @@ public final class RedisBroker implements BrokerEngine {
         completeReady(null);
         return;
       }
+      firstAttempt.complete(null);
       if (warnedUnreachable.compareAndSet(false, true)) {
         warn(AGError.broker("Cannot reach " + where + " (" + describe(error)
             + "); retrying until it answers: channels stay on this instance's subscribers' list meanwhile"));
@@ -253,13 +258,35 @@ public final class RedisBroker implements BrokerEngine {
     return handOff(confirmation);
   }
 
-  /** Sends SUBSCRIBE; called inside the channel's step. */
+  /**
+   * Sends SUBSCRIBE; called inside the channel's step. While the first connect is under way (the
+   * engine starts with the application, and clients may come first) it waits for it, as long as a
+   * command may wait; then, or when Redis cannot be reached, it fails, and the channel is renewed
+   * once Redis answers.
+   */
   private CompletableFuture<Void> subscribeOnRedis(String channelName) {
-    if (!connected || closed) {
-      unconfirmed.add(channelName);
-      return CompletableFuture.failedFuture(notConnected());
-    }
     CompletableFuture<Void> confirmed = new CompletableFuture<>();
+    if (connected && !closed) {
+      sendSubscribe(channelName, confirmed);
+    } else if (!closed && !firstAttempt.isDone()) {
+      // Sent later, outside the channel's step: should the channel be left meanwhile, Redis's
+      // confirmation finds it not held and the subscription is dropped.
+      firstAttempt.copy().orTimeout(commandTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, error) -> {
+        if (error == null && connected && !closed) {
+          sendSubscribe(channelName, confirmed);
+        } else {
+          unconfirmed.add(channelName);
+          confirmed.completeExceptionally(notConnected());
+        }
+      });
+    } else {
+      unconfirmed.add(channelName);
+      confirmed.completeExceptionally(notConnected());
+    }
+    return confirmed;
+  }
+
+  private void sendSubscribe(String channelName, CompletableFuture<Void> confirmed) {
     CompletionStage<Void> sent;
     try {
       sent = link.subscribe(keys.channel(channelName));
@@ -277,7 +304,6 @@ public final class RedisBroker implements BrokerEngine {
             + channelName + " channel - " + describe(error)));
       }
     });
-    return confirmed;
   }
 
   @Override
@@ -509,6 +535,7 @@ public final class RedisBroker implements BrokerEngine {
       await(openResources.shutdown(0, 2, TimeUnit.SECONDS), "stopping the Redis client's threads");
     }
     ready.completeExceptionally(AGError.broker("The Redis broker engine was closed"));
+    firstAttempt.complete(null);
   }
 
   private static void await(java.util.concurrent.Future<?> done, String what) {

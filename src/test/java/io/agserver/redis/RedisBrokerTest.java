@@ -59,8 +59,12 @@ class RedisBrokerTest {
   }
 
   private RedisBroker broker(String uri, UnaryOperator<RedisLink> decorate) {
+    return broker(uri, decorate, Duration.ofSeconds(2));
+  }
+
+  private RedisBroker broker(String uri, UnaryOperator<RedisLink> decorate, Duration commandTimeout) {
     RedisBroker broker = new RedisBroker(new RedisOptions(List.of(uri), "test", false, 2_000, 1_000),
-        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis"), workers, decorate);
+        commandTimeout, ManagedThreads.daemonThreads("test-redis"), workers, decorate);
     broker.onError(warnings::add);
     brokers.add(broker);
     return broker;
@@ -278,6 +282,21 @@ class RedisBrokerTest {
     done(a.invokePublish("mixed", 2));
     await().atMost(Duration.ofSeconds(20)).until(() -> good.received.size() == 2);
     assertTrue(warnings.stream().anyMatch(w -> "boom".equals(w.getMessage())));
+  }
+
+  @Test
+  void aSubscribeMadeWhileTheEngineConnectsForTheFirstTimeWaitsForTheConnection() throws Exception {
+    // A client may subscribe as soon as the application has started, while the engine's first
+    // connect is still under way: its subscribe waits for it (as long as a command may wait).
+    RedisBroker a = broker(redis.uri(), UnaryOperator.identity(), Duration.ofSeconds(20));
+    CompletableFuture<Void> ready = a.ready().toCompletableFuture();
+    Recorder early = new Recorder("early");
+    CompletableFuture<Void> joined = a.subscribeSocket(early, "early").toCompletableFuture();
+    assertFalse(ready.isDone(), "the subscribe was made before the engine connected");
+    done(joined);
+    RedisBroker b = connected();
+    done(b.invokePublish("early", "hello"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> early.has("hello"));
   }
 
   @Test
