@@ -392,6 +392,25 @@ class SocketRacesTest {
         .filter(packet -> packet.startsWith("{\"rid\"") && !packet.startsWith("{\"rid\":1,")).count() == 100);
   }
 
+  @Test
+  void publishAnswersLeaveInTheOrderOfThePublishesWhateverTheOrderOfTheAcknowledgements() {
+    server(Map.of("brokerEngine", AcknowledgesLater.class.getName()));
+    AcknowledgesLater broker = (AcknowledgesLater) server.broker();
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = handshaken(server, transport);
+    for (int i = 0; i < 3; i++) {
+      socket.receive("{\"event\":\"#publish\",\"data\":{\"channel\":\"c\",\"data\":" + i + "},\"cid\":" + (i + 2) + "}");
+    }
+    broker.pending.get(2).complete(null);
+    broker.pending.get(1).completeExceptionally(AGError.broker("refused"));
+    broker.pending.get(0).complete(null);
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> transport.packets().size() == 4);
+    List<String> answers = transport.packets().subList(1, 4);
+    assertEquals("{\"rid\":2}", answers.get(0));
+    assertTrue(answers.get(1).startsWith("{\"rid\":3,\"error\":"), answers.get(1));
+    assertEquals("{\"rid\":4}", answers.get(2));
+  }
+
   /** A broker engine that acknowledges publishes when the test says so. */
   public static final class AcknowledgesLater implements io.agserver.pubsub.BrokerEngine {
     final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();

@@ -35,6 +35,9 @@ final class PubSubPackets {
   private final ServerContext server;
   // This socket's publishes the broker has not acknowledged yet.
   private final java.util.concurrent.atomic.AtomicInteger unacknowledged = new java.util.concurrent.atomic.AtomicInteger();
+  // The answer to this socket's latest publish: the next one is written after it. Read and
+  // replaced on the socket's inbound queue only, one message at a time.
+  private CompletableFuture<Void> lastAnswer = CompletableFuture.completedFuture(null);
 
   PubSubPackets(SocketContext socket) {
     this.socket = socket;
@@ -172,31 +175,45 @@ final class PubSubPackets {
    */
   private CompletionStage<Void> publishAllowed(Object cid, Object data, String channel, Object published) {
     int waiting = unacknowledged.incrementAndGet();
-    CompletableFuture<Void> answered = server.exchange().invokePublish(channel, published).handle((ok, failure) -> {
-      unacknowledged.decrementAndGet();
-      Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
-      if (error != null) {
-        socket.emitError(error);
-      }
-      if (cid == null) {
-        socket.writeReceiver("#publish", published);
-        return (Void) null;
-      }
-      AGRequest request = socket.request(cid, "#publish", data, true);
-      if (error != null) {
-        request.error(error);
-      } else {
-        request.end();
-      }
-      socket.writeProcedure("#publish", request);
-      return (Void) null;
-    }).toCompletableFuture();
+    CompletableFuture<Void> acknowledged;
+    try {
+      acknowledged = server.exchange().invokePublish(channel, published).toCompletableFuture();
+    } catch (RuntimeException e) {
+      acknowledged = CompletableFuture.failedFuture(e);
+    }
+    // Answers leave in the order of the publishes, whatever thread each acknowledgement arrives on.
+    CompletableFuture<Void> previous = lastAnswer;
+    CompletableFuture<Void> ack = acknowledged;
+    CompletableFuture<Void> answered = previous.isDone()
+        ? ack.handle((ok, failure) -> answer(failure, cid, data, published))
+        : previous.thenCombine(ack.handle((ok, failure) -> failure), (none, failure) -> answer(failure, cid, data, published));
+    lastAnswer = answered;
     // A publish the broker answered at once (the memory engine) never holds the queue.
     if (waiting > PUBLISH_WINDOW && !answered.isDone()) {
       return answered;
     }
     return done();
+  }
+
+  private Void answer(Throwable failure, Object cid, Object data, Object published) {
+    unacknowledged.decrementAndGet();
+    Throwable error = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    if (error != null) {
+      socket.emitError(error);
+    }
+    if (cid == null) {
+      socket.writeReceiver("#publish", published);
+      return null;
+    }
+    AGRequest request = socket.request(cid, "#publish", data, true);
+    if (error != null) {
+      request.error(error);
+    } else {
+      request.end();
+    }
+    socket.writeProcedure("#publish", request);
+    return null;
   }
 
   /** A malformed packet: an error event, and an error response when the client asked for one. */

@@ -64,6 +64,10 @@ final class ClusterLink implements RedisLink {
 
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (connection.isClosed()) {
+          // Closed on purpose (close(), a cluster node that left): no reconnect follows.
+          return;
+        }
         if (subscriptions != null && connection instanceof StatefulRedisPubSubConnection<?, ?>) {
           listener.disconnected();
         }

@@ -77,8 +77,9 @@ final class InboundMessages {
       if (message != null) {
         try {
           deliver.accept(message.redisChannel(), message.payload());
-        } catch (RuntimeException e) {
-          // deliver reports its own failures; nothing here may stop the queue.
+        } catch (Throwable e) {
+          // deliver reports its own failures; nothing here (not even an Error of a subscriber's)
+          // may leave the count behind and stop the queue.
         }
       }
       if (waiting.decrementAndGet() == 0) {

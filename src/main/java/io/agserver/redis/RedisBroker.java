@@ -196,6 +196,9 @@ public final class RedisBroker implements BrokerEngine {
       @Override
       public void topologyChanged() {
         if (!closed && connected) {
+          // A topology read means the cluster answers; a node connection closed on purpose
+          // (a primary that left) is not followed by a reconnect.
+          linkUp = true;
           renewAll();
         }
       }
@@ -275,13 +278,14 @@ public final class RedisBroker implements BrokerEngine {
         if (error == null && connected && !closed) {
           sendSubscribe(channelName, confirmed);
         } else {
-          unconfirmed.add(channelName);
+          // Failed first, then marked: a renewal that finds it marked must find it failed too.
           confirmed.completeExceptionally(notConnected());
+          unconfirmed.add(channelName);
         }
       });
     } else {
-      unconfirmed.add(channelName);
       confirmed.completeExceptionally(notConnected());
+      unconfirmed.add(channelName);
     }
     return confirmed;
   }
@@ -298,10 +302,11 @@ public final class RedisBroker implements BrokerEngine {
         confirmed.complete(null);
       } else {
         // The channel stays held: it is subscribed again once Redis answers (unless it is no
-        // longer held by then: renewUnconfirmed forgets it).
-        unconfirmed.add(channelName);
+        // longer held by then: renewUnconfirmed forgets it). Failed first, then marked: a
+        // renewal that finds it marked must find it failed too.
         confirmed.completeExceptionally(AGError.broker("Redis did not confirm the subscription to the "
             + channelName + " channel - " + describe(error)));
+        unconfirmed.add(channelName);
       }
     });
   }
@@ -364,9 +369,9 @@ public final class RedisBroker implements BrokerEngine {
         "Lost the connection to " + where + "; the subscription is renewed once it is back"));
     for (String channelName : channels.names()) {
       channels.updateState(channelName, state -> {
-        if (state.isDone() && !state.isCompletedExceptionally()) {
+        if (state.isDone()) {
           unconfirmed.add(channelName);
-          return lost;
+          return state.isCompletedExceptionally() ? state : lost;
         }
         return state;
       });

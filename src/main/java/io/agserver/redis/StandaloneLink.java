@@ -40,6 +40,10 @@ final class StandaloneLink implements RedisLink {
 
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (connection.isClosed()) {
+          // Closed on purpose (close(), a cluster node that left): no reconnect follows.
+          return;
+        }
         if (connection == subscriptions) {
           listener.disconnected();
         }
