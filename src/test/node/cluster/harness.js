@@ -950,11 +950,33 @@ function logProblems(instances, max = 15) {
   return out.join('\n');
 }
 
+// The tests of one file: each failure's message ends with the warnings and errors its instances
+// logged; after the file, its clients, instances and Redis are stopped.
+function suite(state) {
+  const {test, after} = require('node:test');
+  after(async () => {
+    closeAllClients();
+    await stopAll(state.instances);
+    if (state.redis) await state.redis.stop();
+  }, {timeout: 180000});
+  return function check(name, fn, timeout = 120000) {
+    test(name, {timeout}, async (t) => {
+      try {
+        await fn(t);
+      } catch (error) {
+        const problems = logProblems(state.instances);
+        if (problems) error.message += `\nwarnings and errors of the instances:\n${problems}`;
+        throw error;
+      }
+    });
+  };
+}
+
 module.exports = {
   ROOT, LOG_DIR, PREFIX, sleep, unique, withTimeout, until, freePort,
   Redis, startRedis, startRedisCluster, redisCli, redisChannels, mentions, describeRedisChannel,
   Instance, startInstances, untilPubSub, describeStarts, stopAll,
   Client, connectClients, closeAllClients, waitFor, notify, late, closedTags,
   publishInvoked, publishTransmitted, publishByServer, handoverChurn, exchange, fenceAndCount, count_, subscribeThenPublish, summary, assertClean, probeUntilFlowing,
-  logProblems
+  logProblems, suite
 };

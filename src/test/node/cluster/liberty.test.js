@@ -4,7 +4,7 @@
 // delivery exactly once and in order, subscribe acknowledgement, subscribe/unsubscribe churn,
 // Redis restarted under traffic, and an instance killed with SIGKILL. The tests share the
 // instances and run in order (the last one kills L3).
-const {test, before, after} = require('node:test');
+const {before} = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
@@ -20,24 +20,8 @@ before(async () => {
   [L1, L2, L3] = instances;
 }, {timeout: 420000});
 
-after(async () => {
-  h.closeAllClients();
-  await h.stopAll(instances);
-  if (redis) await redis.stop();
-}, {timeout: 180000});
-
-// A test whose failure message ends with the instances' warnings and errors.
-function check(name, fn, timeout = 120000) {
-  test(name, {timeout}, async (t) => {
-    try {
-      await fn(t);
-    } catch (error) {
-      const problems = h.logProblems(instances);
-      if (problems) error.message += `\nwarnings and errors of the instances:\n${problems}`;
-      throw error;
-    }
-  });
-}
+// Each failure's message ends with the instances' warnings and errors; all is stopped after the file.
+const check = h.suite({get instances() { return instances; }, get redis() { return redis; }});
 
 check('a subscribe is acknowledged once Redis has it: a publish on another instance right after it arrives', async (t) => {
   t.diagnostic(`instances ready after ${h.describeStarts(instances)}`);

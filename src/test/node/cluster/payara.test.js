@@ -3,7 +3,7 @@
 // running yet: they start (READY) and serve clients; once Redis comes up, pub/sub works across
 // them with no client action beyond subscribing; then every publish reaches every subscriber on
 // both exactly once, in order.
-const {test, before, after} = require('node:test');
+const {before} = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
@@ -23,23 +23,8 @@ before(async () => {
   [P1, L1] = instances;
 }, {timeout: 420000});
 
-after(async () => {
-  h.closeAllClients();
-  await h.stopAll(instances);
-  await redis.stop();
-}, {timeout: 180000});
-
-function check(name, fn, timeout = 120000) {
-  test(name, {timeout}, async (t) => {
-    try {
-      await fn(t);
-    } catch (error) {
-      const problems = h.logProblems(instances);
-      if (problems) error.message += `\nwarnings and errors of the instances:\n${problems}`;
-      throw error;
-    }
-  });
-}
+// Each failure's message ends with the instances' warnings and errors; all is stopped after the file.
+const check = h.suite({get instances() { return instances; }, get redis() { return redis; }});
 
 const channels = [h.unique('late'), h.unique('late')];
 

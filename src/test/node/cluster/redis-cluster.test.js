@@ -2,7 +2,7 @@
 // Two Open Liberty instances on a three-node Redis Cluster (SOCKETCLUSTER_REDIS_CLUSTER=true:
 // sharded pub/sub, SSUBSCRIBE/SPUBLISH): cross-instance delivery exactly once and in order on
 // many channels, spread over the three shards; subscribe acknowledgement; churn.
-const {test, before, after} = require('node:test');
+const {before} = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
@@ -18,23 +18,8 @@ before(async () => {
   [L1, L2] = instances;
 }, {timeout: 420000});
 
-after(async () => {
-  h.closeAllClients();
-  await h.stopAll(instances);
-  if (cluster) await cluster.stop();
-}, {timeout: 180000});
-
-function check(name, fn, timeout = 120000) {
-  test(name, {timeout}, async (t) => {
-    try {
-      await fn(t);
-    } catch (error) {
-      const problems = h.logProblems(instances);
-      if (problems) error.message += `\nwarnings and errors of the instances:\n${problems}`;
-      throw error;
-    }
-  });
-}
+// Each failure's message ends with the instances' warnings and errors; all is stopped after the file.
+const check = h.suite({get instances() { return instances; }, get redis() { return cluster; }});
 
 // Each node's shard channels: all, or those of one SocketCluster channel.
 const shardChannels = (channel) => Promise.all(cluster.nodes.map((n) => h.redisChannels(n, {channel, sharded: true})));

@@ -13,7 +13,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -44,26 +43,6 @@ class AGSimpleBrokerTest {
     @Override
     public void deliverPublish(String channel, Object data, String encoded) {
       delivered++;
-    }
-  }
-
-  /** Records every sequence number delivered to it, from any thread. */
-  private static final class Recorder implements AGSubscriber {
-    private final String id;
-    final ConcurrentLinkedQueue<Long> received = new ConcurrentLinkedQueue<>();
-
-    Recorder(String id) {
-      this.id = id;
-    }
-
-    @Override
-    public String id() {
-      return id;
-    }
-
-    @Override
-    public void deliverPublish(String channel, Object data, String encoded) {
-      received.add((Long) data);
     }
   }
 
@@ -154,7 +133,7 @@ class AGSimpleBrokerTest {
     AtomicLong started = new AtomicLong();
     AtomicLong finished = new AtomicLong();
     AtomicBoolean stop = new AtomicBoolean();
-    Recorder steady = new Recorder("steady");
+    RecordingSubscriber steady = new RecordingSubscriber("steady");
     broker.subscribeSocket(steady, "other");
     // One publisher: sequence numbers are taken in order, so "finished" says every publish
     // below it is over, and a number taken after a subscribe returned belongs to a publish
@@ -167,14 +146,14 @@ class AGSimpleBrokerTest {
       }
       return null;
     });
-    record Window(Recorder subscriber, long joined, long certainUntil, long left) {}
+    record Window(RecordingSubscriber subscriber, long joined, long certainUntil, long left) {}
     List<Future<List<Window>>> churners = new ArrayList<>();
     for (int t = 0; t < 2; t++) {
       int thread = t;
       churners.add(pool.submit(() -> {
         List<Window> windows = new ArrayList<>();
         for (int round = 0; round < 300; round++) {
-          Recorder subscriber = new Recorder("r" + thread + "-" + round);
+          RecordingSubscriber subscriber = new RecordingSubscriber("r" + thread + "-" + round);
           broker.subscribeSocket(subscriber, "churn");
           long joined = started.get();
           while (finished.get() < joined + 3) {
@@ -197,7 +176,7 @@ class AGSimpleBrokerTest {
     publisher.get();
     for (Window window : windows) {
       BitSet seen = new BitSet();
-      for (long seq : window.subscriber().received) {
+      for (long seq : window.subscriber().data(Long.class)) {
         if (seen.get((int) seq)) {
           fail(window.subscriber().id() + " got publish " + seq + " twice");
         }

@@ -28,6 +28,7 @@ import io.agserver.config.RedisOptions;
 import io.agserver.core.ManagedThreads;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Undefined;
+import io.agserver.pubsub.RecordingSubscriber;
 
 /** The Redis engine of two instances on one real redis-server. */
 class RedisBrokerTest {
@@ -94,23 +95,23 @@ class RedisBrokerTest {
   void aPublishOnEitherInstanceReachesEverySubscriberOnBothOnceAndInOrder() throws Exception {
     RedisBroker a = connected();
     RedisBroker b = connected();
-    Recorder onA1 = new Recorder("a1");
-    Recorder onA2 = new Recorder("a2");
-    Recorder onB = new Recorder("b1");
+    RecordingSubscriber onA1 = new RecordingSubscriber("a1");
+    RecordingSubscriber onA2 = new RecordingSubscriber("a2");
+    RecordingSubscriber onB = new RecordingSubscriber("b1");
     done(a.subscribeSocket(onA1, "room"));
     done(a.subscribeSocket(onA2, "room"));
     done(b.subscribeSocket(onB, "room"));
     for (int i = 0; i < 500; i++) {
       (i % 2 == 0 ? a : b).transmitPublish("room", Map.of("from", i % 2 == 0 ? "a" : "b", "n", i));
     }
-    for (Recorder recorder : List.of(onA1, onA2, onB)) {
+    for (RecordingSubscriber recorder : List.of(onA1, onA2, onB)) {
       await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() >= 500);
     }
-    for (Recorder recorder : List.of(onA1, onA2, onB)) {
+    for (RecordingSubscriber recorder : List.of(onA1, onA2, onB)) {
       assertEquals(500, recorder.received.size(), recorder.id + " got each publish once");
       // One publisher's publishes arrive in the order sent.
       for (String from : List.of("a", "b")) {
-        List<Integer> order = recorder.received.stream().map(p -> (Map<?, ?>) p.data)
+        List<Integer> order = recorder.received.stream().map(p -> (Map<?, ?>) p.data())
             .filter(m -> from.equals(m.get("from"))).map(m -> ((Number) m.get("n")).intValue()).toList();
         assertEquals(250, order.size());
         for (int i = 1; i < order.size(); i++) {
@@ -125,8 +126,8 @@ class RedisBrokerTest {
     done(b.invokePublish("room", Map.of("text", "hi")));
     await().atMost(Duration.ofSeconds(20)).until(() -> onA1.received.size() == 1 && onA2.received.size() == 1);
     assertEquals("{\"event\":\"#publish\",\"data\":{\"channel\":\"room\",\"data\":{\"text\":\"hi\"}}}",
-        onA1.received.get(0).encoded);
-    assertTrue(onA1.received.get(0).encoded == onA2.received.get(0).encoded,
+        onA1.received.get(0).encoded());
+    assertTrue(onA1.received.get(0).encoded() == onA2.received.get(0).encoded(),
         "every local subscriber gets the same frame, not a copy");
   }
 
@@ -135,19 +136,19 @@ class RedisBrokerTest {
     RedisBroker a = connected();
     RedisBroker b = connected();
     for (int i = 0; i < 100; i++) {
-      Recorder recorder = new Recorder("s" + i);
+      RecordingSubscriber recorder = new RecordingSubscriber("s" + i);
       done(a.subscribeSocket(recorder, "fresh-" + i));
       done(b.invokePublish("fresh-" + i, i));
       await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() == 1);
-      assertEquals(i, ((Number) recorder.received.get(0).data).intValue());
+      assertEquals(i, ((Number) recorder.received.get(0).data()).intValue());
     }
   }
 
   @Test
   void anInstanceHoldsOneRedisSubscriptionPerChannelFromItsFirstLocalSubscriberToItsLast() throws Exception {
     RedisBroker a = connected();
-    Recorder one = new Recorder("one");
-    Recorder two = new Recorder("two");
+    RecordingSubscriber one = new RecordingSubscriber("one");
+    RecordingSubscriber two = new RecordingSubscriber("two");
     assertEquals(0, redisSubscribers("c"));
     done(a.subscribeSocket(one, "c"));
     done(a.subscribeSocket(two, "c"));
@@ -164,7 +165,7 @@ class RedisBrokerTest {
   @Test
   void subscribeAndUnsubscribeChurnLeavesRedisAsTheLastChangeLeftIt() throws Exception {
     RedisBroker a = connected();
-    Recorder recorder = new Recorder("r");
+    RecordingSubscriber recorder = new RecordingSubscriber("r");
     for (int i = 0; i < 200; i++) {
       a.subscribeSocket(recorder, "churn");
       a.unsubscribeSocket(recorder, "churn");
@@ -179,15 +180,15 @@ class RedisBrokerTest {
     RedisBroker b = connected();
     await().atMost(Duration.ofSeconds(20)).until(() -> redisSubscribers("churn") == 0);
     done(b.invokePublish("churn", "late"));
-    assertTrue(recorder.received.stream().noneMatch(p -> "late".equals(p.data)));
+    assertTrue(recorder.received.stream().noneMatch(p -> "late".equals(p.data())));
   }
 
   @Test
   void publishesFailWithBrokerErrorWhileRedisIsDownAndFlowAgainAfterItRestartsWithoutResubscribing() throws Exception {
     RedisBroker a = connected();
     RedisBroker b = connected();
-    Recorder onA = new Recorder("a");
-    Recorder onB = new Recorder("b");
+    RecordingSubscriber onA = new RecordingSubscriber("a");
+    RecordingSubscriber onB = new RecordingSubscriber("b");
     done(a.subscribeSocket(onA, "live"));
     done(b.subscribeSocket(onB, "live"));
 
@@ -230,7 +231,7 @@ class RedisBrokerTest {
         .anyMatch(w -> w instanceof AGError e && e.name().equals("BrokerError") && e.getMessage().contains("Cannot reach")));
     assertFalse(ready.isDone());
     // A server-side subscription made now (the exchange's, at startup) takes effect once Redis answers.
-    Recorder early = new Recorder("exchange");
+    RecordingSubscriber early = new RecordingSubscriber("exchange");
     CompletableFuture<Void> unconfirmed = a.subscribeSocket(early, "boot").toCompletableFuture();
     ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
         () -> unconfirmed.get(20, TimeUnit.SECONDS));
@@ -253,18 +254,18 @@ class RedisBrokerTest {
   @Test
   void aPublishWithoutDataArrivesWithoutData() throws Exception {
     RedisBroker a = connected();
-    Recorder recorder = new Recorder("r");
+    RecordingSubscriber recorder = new RecordingSubscriber("r");
     done(a.subscribeSocket(recorder, "empty"));
     done(a.invokePublish("empty", Undefined.INSTANCE));
     await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() == 1);
-    assertEquals(Undefined.INSTANCE, recorder.received.get(0).data);
-    assertEquals("{\"event\":\"#publish\",\"data\":{\"channel\":\"empty\"}}", recorder.received.get(0).encoded);
+    assertEquals(Undefined.INSTANCE, recorder.received.get(0).data());
+    assertEquals("{\"event\":\"#publish\",\"data\":{\"channel\":\"empty\"}}", recorder.received.get(0).encoded());
   }
 
   @Test
   void aSubscriberThatThrowsDoesNotCostTheOthersThePublish() throws Exception {
     RedisBroker a = connected();
-    Recorder good = new Recorder("good");
+    RecordingSubscriber good = new RecordingSubscriber("good");
     io.agserver.pubsub.AGSubscriber bad = new io.agserver.pubsub.AGSubscriber() {
       @Override
       public String id() {
@@ -290,7 +291,7 @@ class RedisBrokerTest {
     // connect is still under way: its subscribe waits for it (as long as a command may wait).
     RedisBroker a = broker(redis.uri(), UnaryOperator.identity(), Duration.ofSeconds(20));
     CompletableFuture<Void> ready = a.ready().toCompletableFuture();
-    Recorder early = new Recorder("early");
+    RecordingSubscriber early = new RecordingSubscriber("early");
     CompletableFuture<Void> joined = a.subscribeSocket(early, "early").toCompletableFuture();
     assertFalse(ready.isDone(), "the subscribe was made before the engine connected");
     done(joined);
@@ -310,8 +311,8 @@ class RedisBrokerTest {
       return new ReorderingLink(link, heldBack);
     });
     RedisBroker b = connected();
-    Recorder leaving = new Recorder("leaving");
-    Recorder joining = new Recorder("joining");
+    RecordingSubscriber leaving = new RecordingSubscriber("leaving");
+    RecordingSubscriber joining = new RecordingSubscriber("joining");
     done(a.subscribeSocket(leaving, "handover"));
     done(a.unsubscribeSocket(leaving, "handover"));
     done(a.subscribeSocket(joining, "handover"));
@@ -356,12 +357,12 @@ class RedisBrokerTest {
   void aSubscriberWhoJoinsAHeldChannelWhileRedisIsDownIsRefusedUntilRedisConfirmsAgain() throws Exception {
     RedisBroker a = connected();
     RedisBroker b = connected();
-    Recorder holder = new Recorder("holder");
+    RecordingSubscriber holder = new RecordingSubscriber("holder");
     done(a.subscribeSocket(holder, "held"));
     redis.stop();
     int[] attempt = {0};
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-      Recorder late = new Recorder("late" + attempt[0]++);
+      RecordingSubscriber late = new RecordingSubscriber("late" + attempt[0]++);
       CompletableFuture<Void> joined = a.subscribeSocket(late, "held").toCompletableFuture();
       try {
         joined.get(20, TimeUnit.SECONDS);
@@ -373,7 +374,7 @@ class RedisBrokerTest {
       }
     });
     redis.start();
-    Recorder after = new Recorder("after");
+    RecordingSubscriber after = new RecordingSubscriber("after");
     await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
       try {
         done(a.subscribeSocket(after, "held"));
@@ -417,33 +418,4 @@ class RedisBrokerTest {
     }
   }
 
-  /** A subscriber that records what it gets. */
-  static final class Recorder implements io.agserver.pubsub.AGSubscriber {
-    final String id;
-    final List<Publish> received = new CopyOnWriteArrayList<>();
-
-    Recorder(String id) {
-      this.id = id;
-    }
-
-    @Override
-    public String id() {
-      return id;
-    }
-
-    @Override
-    public void deliverPublish(String channel, Object data, String encoded) {
-      received.add(new Publish(channel, data, encoded));
-    }
-
-    boolean has(Object data) {
-      return count(data) > 0;
-    }
-
-    long count(Object data) {
-      return received.stream().filter(p -> data.equals(p.data)).count();
-    }
-  }
-
-  record Publish(String channel, Object data, String encoded) {}
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.agserver.config.RedisOptions;
 import io.agserver.core.ManagedThreads;
-import io.agserver.redis.RedisBrokerTest.Recorder;
+import io.agserver.pubsub.RecordingSubscriber;
 
 /** The Redis engine of two instances on a three-node Redis Cluster, with sharded pub/sub. */
 class RedisClusterBrokerTest {
@@ -65,11 +65,11 @@ class RedisClusterBrokerTest {
     RedisBroker a = broker();
     RedisBroker b = broker();
     int channelCount = 30;
-    List<Recorder> onA = new ArrayList<>();
-    List<Recorder> onB = new ArrayList<>();
+    List<RecordingSubscriber> onA = new ArrayList<>();
+    List<RecordingSubscriber> onB = new ArrayList<>();
     for (int i = 0; i < channelCount; i++) {
-      Recorder ra = new Recorder("a" + i);
-      Recorder rb = new Recorder("b" + i);
+      RecordingSubscriber ra = new RecordingSubscriber("a" + i);
+      RecordingSubscriber rb = new RecordingSubscriber("b" + i);
       a.subscribeSocket(ra, "ch-" + i).toCompletableFuture().get(20, TimeUnit.SECONDS);
       b.subscribeSocket(rb, "ch-" + i).toCompletableFuture().get(20, TimeUnit.SECONDS);
       onA.add(ra);
@@ -81,7 +81,7 @@ class RedisClusterBrokerTest {
       }
     }
     for (int i = 0; i < channelCount; i++) {
-      for (Recorder recorder : List.of(onA.get(i), onB.get(i))) {
+      for (RecordingSubscriber recorder : List.of(onA.get(i), onB.get(i))) {
         await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() >= 20);
         List<Integer> got = recorder.received.stream().map(p -> ((Number) p.data()).intValue()).toList();
         assertEquals(java.util.stream.IntStream.range(0, 20).boxed().toList(), got.stream().sorted().toList(),
