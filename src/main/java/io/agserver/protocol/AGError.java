@@ -150,6 +150,11 @@ public class AGError extends RuntimeException {
         .with("reason", actualReason);
   }
 
+  /** A history position that cannot be continued from: another epoch, or publications gone. */
+  public static AGError unrecoverablePosition(String message) {
+    return new AGError("UnrecoverablePositionError", message);
+  }
+
   public static AGError broker(String message) {
     return new AGError("BrokerError", message);
   }

@@ -14,4 +14,13 @@ public interface AGSubscriber {
    * it is null when the broker could not encode it once for all.
    */
   void deliverPublish(String channel, Object data, String encoded);
+
+  /**
+   * A publication on a history channel, at {@code position}. {@code encoded} is the plain
+   * {@code #publish} packet, as {@link #deliverPublish} gets it; a subscriber that shows positions
+   * (a socket's recovering subscription) builds its own.
+   */
+  default void deliverPublication(String channel, Object data, String encoded, StreamPosition position) {
+    deliverPublish(channel, data, encoded);
+  }
 }

@@ -1,6 +1,7 @@
 package io.agserver.pubsub;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -27,6 +28,55 @@ public interface BrokerEngine extends AutoCloseable {
 
   /** As transmitPublish; an engine may acknowledge later (e.g. once a remote broker has it). */
   CompletionStage<Void> invokePublish(String channel, Object data);
+
+  // ---- history and presence (engines that do not keep them refuse with InvalidActionError) ----
+
+  /**
+   * Publishes on a history channel: in one atomic step the publication gets the channel's next
+   * offset (1 more than the last, across every instance), is appended to the channel's history
+   * (which keeps the latest {@code options.size()} and lives {@code options.ttl()} after its last
+   * publication) and is published. Subscribers get it through
+   * {@link AGSubscriber#deliverPublication}. Completes with its position.
+   */
+  default CompletionStage<StreamPosition> publishWithHistory(String channel, Object data, HistoryOptions options) {
+    return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+        "The " + getClass().getSimpleName() + " broker engine keeps no history"));
+  }
+
+  /**
+   * Reads a history channel. Without {@code since}: its latest {@code limit} publications (all
+   * it keeps when {@code limit <= 0}). With {@code since}: the publications after
+   * {@code since.offset()} (the latest {@code limit} of them), or a failure with
+   * {@code UnrecoverablePositionError} when {@code since.epoch()} is not the channel's epoch or
+   * some of those publications are gone. A channel nobody published on has an epoch too (and
+   * offset 0), so that a position taken from it stays valid.
+   */
+  default CompletionStage<HistoryPage> history(String channel, StreamPosition since, int limit, HistoryOptions options) {
+    return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+        "The " + getClass().getSimpleName() + " broker engine keeps no history"));
+  }
+
+  /**
+   * Counts the member in the channel's presence until {@link #leavePresence}; an engine across
+   * instances keeps its own members alive and lets them expire {@code ttl} after its instance is
+   * gone.
+   */
+  default CompletionStage<Void> joinPresence(String channel, PresenceMember member, java.time.Duration ttl) {
+    return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+        "The " + getClass().getSimpleName() + " broker engine keeps no presence"));
+  }
+
+  /** Removes the member of that socket id from the channel's presence (nothing if absent). */
+  default CompletionStage<Void> leavePresence(String channel, String memberId) {
+    return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+        "The " + getClass().getSimpleName() + " broker engine keeps no presence"));
+  }
+
+  /** The channel's members on every instance, one per socket. */
+  default CompletionStage<java.util.List<PresenceMember>> presence(String channel) {
+    return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+        "The " + getClass().getSimpleName() + " broker engine keeps no presence"));
+  }
 
   /** Channels with at least one local subscriber. */
   List<String> subscriptions();
