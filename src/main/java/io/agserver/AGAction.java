@@ -141,9 +141,18 @@ public final class AGAction {
     return channel;
   }
 
-  /** The procedure of INVOKE. */
+  /**
+   * The procedure of INVOKE. For SUBSCRIBE: null when the client subscribes, {@code "#history"}
+   * or {@code "#presence"} when it reads the channel's history or presence (guarded as a
+   * subscription is).
+   */
   public String procedure() {
     return procedure;
+  }
+
+  /** A SUBSCRIBE action that reads the channel ({@code #history}, {@code #presence}) rather than subscribing. */
+  public boolean isChannelRead() {
+    return type == Type.SUBSCRIBE && procedure != null;
   }
 
   /** The receiver of TRANSMIT. */

@@ -44,6 +44,8 @@ import io.agserver.core.ManagedThreads;
 import io.agserver.codec.AGCodec;
 import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGExchange;
+import io.agserver.pubsub.ChannelFeatures;
+import io.agserver.pubsub.HistoryOptions;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.BrokerEngine;
 import io.agserver.redis.RedisBroker;
@@ -92,6 +94,7 @@ public class AGServer extends AsyncStreamEmitter {
   });
   private BrokerEngine broker;
   private AGExchange exchange;
+  private ChannelFeatures channelFeatures;
   private volatile AuthEngine authEngine;
   private String pingMessage;
   private String pongMessage;
@@ -172,10 +175,12 @@ public class AGServer extends AsyncStreamEmitter {
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
     this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
-    this.broker = createBroker(options, threads, scheduler::execute);
+    this.broker = createBroker(options, threads, scheduler::execute, clock);
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
     this.exchange = new AGExchange(broker, this::emitWarning);
+    this.channelFeatures = new ChannelFeatures(options.channelFeatures());
+    this.exchange.setChannelFeatures(channelFeatures);
     broker.ready().thenRun(() -> {
       ready = true;
       emit("ready", new AGReadyEvent());
@@ -186,10 +191,11 @@ public class AGServer extends AsyncStreamEmitter {
    * {@code memory} (the default), {@code redis}, or the class name of a {@link BrokerEngine}: a CDI
    * bean of that class when there is one, else an instance made with its no-argument constructor.
    */
-  private static BrokerEngine createBroker(AGServerOptions options, ThreadFactory threads, Executor workers) {
+  private static BrokerEngine createBroker(AGServerOptions options, ThreadFactory threads, Executor workers,
+      InstantSource clock) {
     String name = options.brokerEngine();
     if (name == null || name.isBlank() || name.equals("memory") || name.equals(AGSimpleBroker.class.getName())) {
-      return new AGSimpleBroker();
+      return new AGSimpleBroker(clock == null ? InstantSource.system() : clock);
     }
     if (name.equals("redis") || name.equals(RedisBroker.class.getName())) {
       // A command answers in time for the client's own ack timeout to hear of its failure.
@@ -354,6 +360,25 @@ public class AGServer extends AsyncStreamEmitter {
   }
 
   /** The server's pub/sub client: publish to channels, consume them. */
+  /**
+   * Channels matching {@code pattern} ({@code *}: any run of characters) keep history as
+   * {@code options} says, beside those of {@code socketcluster.history.channels}; a rule added
+   * later wins for a channel two rules match. Add rules before clients publish on them.
+   */
+  public void keepHistory(String pattern, HistoryOptions options) {
+    channelFeatures.keepHistory(pattern, options);
+  }
+
+  /** Channels matching {@code pattern} track presence, beside those of {@code socketcluster.presence.channels}. */
+  public void trackPresence(String pattern) {
+    channelFeatures.trackPresence(pattern);
+  }
+
+  /** Which channels keep history and track presence. */
+  public ChannelFeatures channelFeatures() {
+    return channelFeatures;
+  }
+
   public AGExchange exchange() {
     return exchange;
   }

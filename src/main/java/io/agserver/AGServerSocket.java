@@ -32,6 +32,7 @@ import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.codec.JsonCodec;
 import io.agserver.pubsub.AGSubscriber;
+import io.agserver.pubsub.StreamPosition;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.ConsumerStats;
 import io.agserver.stream.AsyncStreamEmitter;
@@ -686,26 +687,55 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   /** A publish on a subscribed channel, from the broker: the shared frame goes out as it is. */
   @Override
   public void deliverPublish(String channel, Object data, String encoded) {
+    deliver(channel, data, encoded, null);
+  }
+
+  /**
+   * A publication of a history channel: as {@link #deliverPublish}, unless this socket subscribed
+   * to the channel with {@code recover}: then it gets {@code {offset, epoch, data}}, after the
+   * replay of what it missed.
+   */
+  @Override
+  public void deliverPublication(String channel, Object data, String encoded, StreamPosition position) {
+    io.agserver.core.RecoveringSubscription recovering = subscriptions.recovering(channel);
+    if (recovering == null) {
+      deliver(channel, data, encoded, null);
+    } else if (state == OPEN) {
+      recovering.offer(data, position);
+    }
+  }
+
+  /** {@code position} null: the plain publish; else the publication as a recovering subscription gets it. */
+  private void deliver(String channel, Object data, String encoded, StreamPosition position) {
     if (state != OPEN) {
       return;
     }
     if (!hasMiddleware(MiddlewareType.OUTBOUND)) {
-      sendPublish(channel, data, encoded);
+      sendPublish(channel, data, encoded, position);
       return;
     }
-    // PUBLISH_OUT decides per socket; decisions that come later keep this socket's order.
+    // PUBLISH_OUT decides per socket (on the data as published); decisions that come later keep
+    // this socket's order.
     outboundOrder.submit(() -> {
       AGAction action = AGAction.builder(AGAction.PUBLISH_OUT).socket(this).channel(channel).data(data).build();
       return middleware(MiddlewareType.OUTBOUND, action).handle((newData, blocked) -> {
         if (blocked == null) {
-          sendPublish(channel, newData, newData == data ? encoded : null);
+          sendPublish(channel, newData, newData == data ? encoded : null, position);
         }
         return null;
       });
     });
   }
 
-  private void sendPublish(String channel, Object data, String encoded) {
+  private void sendPublish(String channel, Object data, String encoded, StreamPosition position) {
+    if (position != null) {
+      Map<String, Object> positioned = new LinkedHashMap<>(4);
+      positioned.put("offset", position.offset());
+      positioned.put("epoch", position.epoch());
+      positioned.put("data", data);
+      sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, positioned));
+      return;
+    }
     // As sendResponse: a batch being flushed counts as open until its frame is queued.
     if (encoded != null && !batcher.isBuffering()) {
       outbound.offerPacket(encoded);
@@ -909,6 +939,17 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   /** The socket as its machinery and its transport see it. */
   private final class Context implements SocketContext, Connection {
+
+    @Override
+    public void deliverPositioned(String channel, Object data, StreamPosition position) {
+      deliver(channel, data, null, position);
+    }
+
+    @Override
+    public void sendAfterPublishes(Map<String, Object> packet) {
+      sendInOrder(packet);
+    }
+
 
     @Override
     public AGServerSocket socket() {

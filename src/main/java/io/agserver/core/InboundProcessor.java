@@ -33,11 +33,13 @@ public final class InboundProcessor {
   private final SocketContext socket;
   private final ServerContext server;
   private final PubSubPackets pubSub;
+  private final ChannelReads reads;
 
   public InboundProcessor(SocketContext socket) {
     this.socket = socket;
     this.server = socket.server();
     this.pubSub = new PubSubPackets(socket);
+    this.reads = new ChannelReads(socket);
   }
 
   public CompletionStage<Void> process(Object message, boolean isPong) {
@@ -153,6 +155,10 @@ public final class InboundProcessor {
         return pubSub.unsubscribe(isRpc ? cid : null, data, hasData);
       case "#publish":
         return pubSub.publish(isRpc ? cid : null, data, hasData, authTokenExpiredError);
+      case "#history":
+        return reads.history(isRpc ? cid : null, data, hasData, authTokenExpiredError);
+      case "#presence":
+        return reads.presence(isRpc ? cid : null, data, hasData, authTokenExpiredError);
       default:
         break;
     }

@@ -11,6 +11,10 @@ import java.util.concurrent.CompletionStage;
 
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Undefined;
+import io.agserver.pubsub.ChannelFeatures;
+import io.agserver.pubsub.HistoryOptions;
+import io.agserver.pubsub.StreamPosition;
+import java.util.List;
 
 /**
  * The client's {@code #subscribe}, {@code #unsubscribe} and {@code #publish} packets, answered
@@ -89,18 +93,77 @@ final class PubSubPackets {
       socket.writeProcedure("#subscribe", request);
       return done();
     }
+    Object recover = subscriptionData instanceof Map<?, ?> data && data.containsKey("recover") ? data.get("recover") : null;
+    if (recover != null) {
+      return recoveringSubscribe(request, channel, options, recover);
+    }
     return socket.subscriptions().subscribe(channel, options).handle((ok, failure) -> {
-      if (failure != null) {
-        AGError error = AGError.broker("Failed to subscribe socket to the " + channel + " channel - "
-            + SocketSubscriptions.describe(failure));
-        socket.emitError(error);
-        request.error(error);
-      } else {
-        request.end();
-      }
-      socket.writeProcedure("#subscribe", request);
+      answerSubscribe(request, channel, failure);
       return null;
     });
+  }
+
+  private void answerSubscribe(AGRequest request, String channel, Throwable failure) {
+    if (failure != null) {
+      AGError error = AGError.broker("Failed to subscribe socket to the " + channel + " channel - "
+          + SocketSubscriptions.describe(failure));
+      socket.emitError(error);
+      request.error(error);
+    } else {
+      request.end();
+    }
+    socket.writeProcedure("#subscribe", request);
+  }
+
+  /**
+   * {@code #subscribe} with {@code data: {recover: position}} on a history channel: live
+   * publications wait from the start; once the subscription is confirmed the history after
+   * {@code position} is read, the subscription acknowledged, and the replay sent before them
+   * (see {@link RecoveringSubscription}). {@code position} {@code {}} (nothing received yet)
+   * replays nothing and tells the client where the channel is.
+   */
+  private CompletionStage<Void> recoveringSubscribe(AGRequest request, String channel, Map<String, Object> options,
+      Object recover) {
+    HistoryOptions history = server.exchange().historyOf(channel);
+    StreamPosition since = ChannelReads.position(recover);
+    AGError refused = null;
+    if (history == null) {
+      refused = AGError.invalidAction("The " + channel + " channel keeps no history: a subscription to it cannot recover");
+    } else if (since == null && !(recover instanceof Map<?, ?> empty && empty.isEmpty())) {
+      refused = AGError.invalidAction("recover must be a position {offset, epoch}, or {} before the first publication");
+    }
+    if (refused != null) {
+      socket.emitError(refused);
+      request.error(refused);
+      socket.writeProcedure("#subscribe", request);
+      return done();
+    }
+    RecoveringSubscription recovering = socket.subscriptions().startRecovering(channel, Math.max(100, history.size()));
+    return socket.subscriptions().subscribe(channel, options).thenCompose(subscribed ->
+        server.exchange().history(channel, since, 0).handle((page, failure) -> {
+          if (failure == null) {
+            answerSubscribe(request, channel, null);
+            recovering.start(page, since != null);
+            return CompletableFuture.<Void>completedFuture(null);
+          }
+          if (Failures.unwrap(failure) instanceof AGError error && "UnrecoverablePositionError".equals(error.name())) {
+            // The client's position is lost to it: it is told so with the channel's position now.
+            return server.exchange().history(channel, null, 1).thenAccept(latest -> {
+              answerSubscribe(request, channel, null);
+              recovering.start(List.of(), latest.position(), false);
+            });
+          }
+          return CompletableFuture.<Void>failedFuture(failure);
+        }).thenCompose(next -> next)).handle((ok, failure) -> {
+          if (failure != null) {
+            // Subscribed without a replay would lose publications silently: the subscribe fails.
+            if (socket.subscriptions().contains(channel)) {
+              socket.subscriptions().unsubscribe(channel);
+            }
+            answerSubscribe(request, channel, failure);
+          }
+          return null;
+        });
   }
 
   CompletionStage<Void> unsubscribe(Object cid, Object data, boolean hasData) {
@@ -136,6 +199,11 @@ final class PubSubPackets {
       return invalid("Publish channel name was malformatted", cid, data, hasData, null);
     }
     Object published = map.containsKey("data") ? map.get("data") : Undefined.INSTANCE;
+    if (channel.startsWith(ChannelFeatures.PRESENCE_PREFIX) && server.exchange().channelFeatures() != null
+        && server.exchange().channelFeatures().tracksPresence(channel.substring(ChannelFeatures.PRESENCE_PREFIX.length()))) {
+      return invalid("The " + channel + " channel is the server's: its presence notifications", cid, data, hasData,
+          "#publish");
+    }
     if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
       return publishAllowed(cid, data, channel, published);
     }

@@ -79,6 +79,12 @@ public interface SocketContext {
 
   SocketSubscriptions subscriptions();
 
+  /** A publication as a recovering subscription gets it, {@code {offset, epoch, data}}, through outbound middleware. */
+  void deliverPositioned(String channel, Object data, io.agserver.pubsub.StreamPosition position);
+
+  /** A packet sent after the publishes still in outbound middleware. */
+  void sendAfterPublishes(Map<String, Object> packet);
+
   /** Encodes a packet with the server's codec; null (after an error event) when it cannot. */
   String serialize(Object packet);
 

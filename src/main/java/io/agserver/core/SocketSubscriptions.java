@@ -24,6 +24,9 @@ public final class SocketSubscriptions {
   // Insertion order, as Object.keys gives the original's channel names.
   private final Map<String, Boolean> channels = new LinkedHashMap<>();
   private boolean closed;
+  // The channels subscribed with {recover: position}; null until the first one (most sockets
+  // never have any). Read on delivery threads, changed on the socket's inbound queue.
+  private volatile java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> recovering;
 
   public SocketSubscriptions(SocketContext socket) {
     this.socket = socket;
@@ -36,6 +39,35 @@ public final class SocketSubscriptions {
 
   public synchronized boolean contains(String channel) {
     return channels.containsKey(channel);
+  }
+
+  /** The socket's recovering subscription to the channel, or null. */
+  public RecoveringSubscription recovering(String channel) {
+    java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> map = recovering;
+    return map == null ? null : map.get(channel);
+  }
+
+  /** From now on the channel's publications wait for the replay (see RecoveringSubscription). */
+  RecoveringSubscription startRecovering(String channel, int limit) {
+    java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> map = recovering;
+    if (map == null) {
+      synchronized (this) {
+        if (recovering == null) {
+          recovering = new java.util.concurrent.ConcurrentHashMap<>(4);
+        }
+        map = recovering;
+      }
+    }
+    RecoveringSubscription subscription = new RecoveringSubscription(socket, channel, limit);
+    map.put(channel, subscription);
+    return subscription;
+  }
+
+  private void stopRecovering(String channel) {
+    java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> map = recovering;
+    if (map != null) {
+      map.remove(channel);
+    }
   }
 
   /** Subscribes; fails with InvalidActionError at the channel limit (even for a channel already held). */
@@ -60,12 +92,18 @@ public final class SocketSubscriptions {
     } catch (RuntimeException e) {
       brokered = CompletableFuture.failedFuture(e);
     }
+    if (added && tracksPresence(channel)) {
+      // Listed in the channel's presence before the subscribe is acknowledged.
+      brokered = brokered.thenCompose(ok -> broker.joinPresence(channel, member(), presenceTtl())
+          .thenRun(() -> notifyPresence(channel, "join")));
+    }
     return brokered.handle((ok, error) -> {
       if (error != null) {
         if (added) {
           synchronized (this) {
             channels.remove(channel);
           }
+          stopRecovering(channel);
           // An engine may keep a subscriber whose subscription it could not confirm (the Redis
           // engine renews it once Redis answers): this socket no longer wants it.
           broker.unsubscribeSocket(socket.socket(), channel);
@@ -116,6 +154,17 @@ public final class SocketSubscriptions {
       synchronized (this) {
         removed = channels.remove(channel) != null;
       }
+      stopRecovering(channel);
+      if (removed && tracksPresence(channel)) {
+        server.broker().leavePresence(channel, socket.id()).whenComplete((left, failure) -> {
+          if (failure != null) {
+            server.emitWarning(AGError.broker("Failed to remove socket " + socket.id() + " from the presence of the "
+                + channel + " channel - " + describe(failure)));
+          } else {
+            notifyPresence(channel, "leave");
+          }
+        });
+      }
       if (removed) {
         socket.emit("unsubscribe", new AGSocketEvent.Unsubscribe(channel));
         server.emit("unsubscription", new AGUnsubscriptionEvent(socket.socket(), channel));
@@ -139,6 +188,31 @@ public final class SocketSubscriptions {
       all[i] = release(held.get(i)).toCompletableFuture();
     }
     return CompletableFuture.allOf(all);
+  }
+
+  private boolean tracksPresence(String channel) {
+    io.agserver.pubsub.ChannelFeatures features = server.exchange().channelFeatures();
+    return features != null && features.tracksPresence(channel);
+  }
+
+  private java.time.Duration presenceTtl() {
+    return server.exchange().channelFeatures().presenceTtl();
+  }
+
+  /** This socket as a presence member: its id, and its token's user claim (null without). */
+  private io.agserver.pubsub.PresenceMember member() {
+    Map<String, Object> token = socket.socket().authToken();
+    String claim = server.exchange().channelFeatures().userClaim();
+    return new io.agserver.pubsub.PresenceMember(socket.id(), token == null ? null : token.get(claim));
+  }
+
+  /** {@code {join: {id, user}}} or {@code {leave: ...}} on the channel's presence notifications. */
+  private void notifyPresence(String channel, String what) {
+    io.agserver.pubsub.PresenceMember member = member();
+    Map<String, Object> who = new java.util.LinkedHashMap<>(4);
+    who.put("id", member.id());
+    who.put("user", member.user());
+    server.exchange().transmitPublish(io.agserver.pubsub.ChannelFeatures.PRESENCE_PREFIX + channel, Map.of(what, who));
   }
 
   /** What the original's template strings print for an error: "Name: message". */

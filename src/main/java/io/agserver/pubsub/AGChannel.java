@@ -75,6 +75,14 @@ public final class AGChannel {
     return exchange.channelOutput(name);
   }
 
+  /**
+   * The channel's publications with their positions (offset and epoch on a history channel, null
+   * otherwise), beside {@link #stream()}'s bare data.
+   */
+  public AGStream<AGPublication> publications() {
+    return exchange.channelPublications(name);
+  }
+
   public AGConsumer<Object> consume(Consumer<Object> handler) {
     return stream().consume(handler);
   }

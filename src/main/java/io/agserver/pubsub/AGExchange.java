@@ -34,6 +34,9 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
   private final StreamDemux<Object> channelEvents = new StreamDemux<>();
+  private final StreamDemux<AGPublication> channelPublications = new StreamDemux<>();
+  // Which channels keep history or track presence; none until the server sets its own.
+  private volatile ChannelFeatures features;
 
   public AGExchange(BrokerEngine broker) {
     this(broker, error -> {});
@@ -53,22 +56,102 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   @Override
   public void deliverPublish(String channel, Object data, String encoded) {
     channelData.write(channel, data);
+    channelPublications.write(channel, new AGPublication(channel, data, null));
+  }
+
+  @Override
+  public void deliverPublication(String channel, Object data, String encoded, StreamPosition position) {
+    channelData.write(channel, data);
+    channelPublications.write(channel, new AGPublication(channel, data, position));
   }
 
   public BrokerEngine broker() {
     return broker;
   }
 
+  /** The server's rules of which channels keep history and track presence. */
+  public void setChannelFeatures(ChannelFeatures features) {
+    this.features = features;
+  }
+
+  public ChannelFeatures channelFeatures() {
+    return features;
+  }
+
+  /** The channel's history, or null when it keeps none. */
+  public HistoryOptions historyOf(String channel) {
+    ChannelFeatures rules = features;
+    return rules == null ? null : rules.historyOf(channel);
+  }
+
   // ---- publishing ----
 
-  /** Publishes to every subscriber of the channel; completes once they all have it queued. */
+  /**
+   * Publishes to every subscriber of the channel; completes once they all have it queued. On a
+   * history channel the publication gets its position first (a failure is then a warning).
+   */
   public CompletionStage<Void> transmitPublish(String channel, Object data) {
-    return broker.transmitPublish(channel, data);
+    HistoryOptions history = historyOf(channel);
+    if (history == null) {
+      return broker.transmitPublish(channel, data);
+    }
+    broker.publishWithHistory(channel, data, history).whenComplete((position, error) -> {
+      if (error != null) {
+        errors.accept(error);
+      }
+    });
+    return CompletableFuture.completedFuture(null);
   }
 
   /** As transmitPublish; fails if the broker could not take the message. */
   public CompletionStage<Void> invokePublish(String channel, Object data) {
-    return broker.invokePublish(channel, data);
+    HistoryOptions history = historyOf(channel);
+    if (history == null) {
+      return broker.invokePublish(channel, data);
+    }
+    return broker.publishWithHistory(channel, data, history).thenApply(position -> null);
+  }
+
+  /**
+   * Publishes on a history channel and completes with the publication's position; on a channel
+   * without history it fails with InvalidActionError.
+   */
+  public CompletionStage<StreamPosition> publishWithPosition(String channel, Object data) {
+    HistoryOptions history = historyOf(channel);
+    if (history == null) {
+      return CompletableFuture.failedFuture(noHistory(channel));
+    }
+    return broker.publishWithHistory(channel, data, history);
+  }
+
+  // ---- history and presence ----
+
+  /**
+   * The channel's history: its latest {@code limit} publications (all it keeps when
+   * {@code limit <= 0}), or with {@code since} those after it (failing with
+   * UnrecoverablePositionError when they cannot all be given). A channel without history fails
+   * with InvalidActionError.
+   */
+  public CompletionStage<HistoryPage> history(String channel, StreamPosition since, int limit) {
+    HistoryOptions history = historyOf(channel);
+    if (history == null) {
+      return CompletableFuture.failedFuture(noHistory(channel));
+    }
+    return broker.history(channel, since, limit, history);
+  }
+
+  /** Every socket subscribed to the channel, on every instance; InvalidActionError if it tracks no presence. */
+  public CompletionStage<List<PresenceMember>> presence(String channel) {
+    ChannelFeatures rules = features;
+    if (rules == null || !rules.tracksPresence(channel)) {
+      return CompletableFuture.failedFuture(io.agserver.protocol.AGError.invalidAction(
+          "The " + channel + " channel does not track presence"));
+    }
+    return broker.presence(channel);
+  }
+
+  private static io.agserver.protocol.AGError noHistory(String channel) {
+    return io.agserver.protocol.AGError.invalidAction("The " + channel + " channel keeps no history");
   }
 
   // ---- subscriptions ----
@@ -170,6 +253,10 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
     return channelData.stream(channelName);
   }
 
+  AGStream<AGPublication> channelPublications(String channelName) {
+    return channelPublications.stream(channelName);
+  }
+
   @SuppressWarnings("unchecked")
   <E> AGStream<E> channelListener(String channelName, String eventName) {
     return (AGStream<E>) channelEvents.stream(listenerStream(channelName, eventName));
@@ -187,6 +274,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   public void closeAllChannelOutputs() {
     channelData.closeAll();
+    channelPublications.closeAll();
   }
 
   public void closeAllChannelListeners() {
@@ -200,6 +288,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   public void killAllChannelOutputs() {
     channelData.killAll();
+    channelPublications.killAll();
   }
 
   public void killAllChannelListeners() {
@@ -314,6 +403,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   public void channelCloseOutput(String channelName) {
     channelData.close(channelName);
+    channelPublications.close(channelName);
   }
 
   public void channelCloseListener(String channelName, String eventName) {
@@ -326,6 +416,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   public void channelKillOutput(String channelName) {
     channelData.kill(channelName);
+    channelPublications.kill(channelName);
   }
 
   public void channelKillListener(String channelName, String eventName) {

@@ -1,6 +1,7 @@
 package io.agserver.pubsub;
 
 import java.util.LinkedHashMap;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +20,17 @@ import io.agserver.codec.JsonCodec;
 public final class AGSimpleBroker implements BrokerEngine {
 
   private final LocalChannels<Void> channels = new LocalChannels<>();
+  private final MemoryHistory history;
+  private final MemoryPresence presence = new MemoryPresence();
+
+  public AGSimpleBroker() {
+    this(InstantSource.system());
+  }
+
+  /** @param clock what "now" is for the ttl of histories */
+  public AGSimpleBroker(InstantSource clock) {
+    this.history = new MemoryHistory(clock);
+  }
   private final List<Consumer<Throwable>> errorHandlers = new CopyOnWriteArrayList<>();
   private volatile AGCodec codec = JsonCodec.instance();
 
@@ -54,6 +66,49 @@ public final class AGSimpleBroker implements BrokerEngine {
     }
     channels.deliver(channelName, data, encoded, error -> errorHandlers.forEach(handler -> handler.accept(error)));
     return done();
+  }
+
+  @Override
+  public CompletionStage<StreamPosition> publishWithHistory(String channelName, Object data, HistoryOptions options) {
+    String encoded;
+    try {
+      encoded = codec.encode(publishPacket(channelName, data));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    StreamPosition position = history.append(channelName, data, options, at ->
+        channels.deliverPublication(channelName, data, encoded, at, this::report));
+    return CompletableFuture.completedFuture(position);
+  }
+
+  @Override
+  public CompletionStage<HistoryPage> history(String channelName, StreamPosition since, int limit, HistoryOptions options) {
+    try {
+      return CompletableFuture.completedFuture(history.read(channelName, since, limit, options));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletionStage<Void> joinPresence(String channelName, PresenceMember member, java.time.Duration ttl) {
+    presence.join(channelName, member);
+    return done();
+  }
+
+  @Override
+  public CompletionStage<Void> leavePresence(String channelName, String memberId) {
+    presence.leave(channelName, memberId);
+    return done();
+  }
+
+  @Override
+  public CompletionStage<List<PresenceMember>> presence(String channelName) {
+    return CompletableFuture.completedFuture(presence.members(channelName));
+  }
+
+  private void report(Throwable error) {
+    errorHandlers.forEach(handler -> handler.accept(error));
   }
 
   /** The {@code #publish} packet as clients receive it. */

@@ -1,0 +1,84 @@
+package io.agserver.core;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.agserver.pubsub.HistoryPage;
+import io.agserver.pubsub.Publication;
+import io.agserver.pubsub.StreamPosition;
+
+/**
+ * A socket's subscription to a history channel made with {@code {recover: position}}: every
+ * publication reaches the client as {@code {offset, epoch, data}}, and what it missed since
+ * {@code position} comes first.
+ *
+ * <p>From the subscribe until the replay starts, live publications wait here (at most
+ * {@code limit}); then, under this object's monitor so that no live one overtakes: the missed
+ * publications in order, a marker {@code {offset, epoch, recovered}} (no {@code data}: the
+ * position the client now has, and whether nothing was lost), the waiting ones later than the
+ * replay (none twice), and from then on each as it comes. When the position cannot be recovered
+ * (another epoch, publications no longer kept, or more waited than the bound) the marker says
+ * {@code recovered: false} and the application reloads.
+ */
+public final class RecoveringSubscription {
+
+  private record Waiting(Object data, StreamPosition position) {}
+
+  private final SocketContext socket;
+  private final String channel;
+  private final int limit;
+  // Null once live.
+  private List<Waiting> waiting = new ArrayList<>();
+  private boolean overflowed;
+
+  RecoveringSubscription(SocketContext socket, String channel, int limit) {
+    this.socket = socket;
+    this.channel = channel;
+    this.limit = limit;
+  }
+
+  /** A live publication: sent, or kept until the replay when that has not started. */
+  public synchronized void offer(Object data, StreamPosition position) {
+    if (waiting == null) {
+      socket.deliverPositioned(channel, data, position);
+    } else if (waiting.size() < limit) {
+      waiting.add(new Waiting(data, position));
+    } else {
+      overflowed = true;
+    }
+  }
+
+  /**
+   * Sends {@code missed} (the publications after the client's position; none when it had none),
+   * the marker at {@code at}, the publications that arrived meanwhile, and goes live.
+   */
+  synchronized void start(List<Publication> missed, StreamPosition at, boolean recovered) {
+    for (Publication publication : missed) {
+      socket.deliverPositioned(channel, publication.data(), new StreamPosition(publication.offset(), at.epoch()));
+    }
+    Map<String, Object> marker = new LinkedHashMap<>(4);
+    marker.put("offset", at.offset());
+    marker.put("epoch", at.epoch());
+    marker.put("recovered", recovered && !overflowed);
+    Map<String, Object> inner = new LinkedHashMap<>(4);
+    inner.put("channel", channel);
+    inner.put("data", marker);
+    Map<String, Object> packet = new LinkedHashMap<>(4);
+    packet.put("event", "#publish");
+    packet.put("data", inner);
+    socket.sendAfterPublishes(packet);
+    for (Waiting live : waiting) {
+      if (!live.position().epoch().equals(at.epoch()) || live.position().offset() > at.offset()) {
+        socket.deliverPositioned(channel, live.data(), live.position());
+      }
+    }
+    waiting = null;
+  }
+
+  /** The replay from a history page read after the subscription was confirmed. */
+  void start(HistoryPage page, boolean replay) {
+    start(replay ? page.publications() : List.of(), page.position(), true);
+  }
+}
