@@ -956,6 +956,7 @@ function suite(state) {
   const {test, after} = require('node:test');
   after(async () => {
     closeAllClients();
+    if (state.closeClients) state.closeClients();
     await stopAll(state.instances);
     if (state.redis) await state.redis.stop();
   }, {timeout: 180000});
