@@ -266,4 +266,24 @@ class HistoryPresenceTest {
     assertEquals("InvalidActionError", ((Map<String, Object>) answer(transport, 2).get("error")).get("name"));
     assertFalse(socket.isSubscribed("news"));
   }
+
+  @Test
+  void aServerSideChannelRecoversFromAKeptPositionBeforeLivePublications() throws Exception {
+    server(Map.of("history.channels", "orders"));
+    publish("orders", "one");
+    StreamPosition kept = server.exchange().history("orders", null, 0).toCompletableFuture().join().position();
+    publish("orders", "two");
+    publish("orders", "three");
+    List<io.agserver.pubsub.AGPublication> got = new CopyOnWriteArrayList<>();
+    server.exchange().channel("orders").publications().consume(got::add);
+    StreamPosition at = server.exchange().subscribe("orders", kept).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(3, at.offset());
+    publish("orders", "four");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> got.size() == 3);
+    assertEquals(List.of("two", "three", "four"), got.stream().map(io.agserver.pubsub.AGPublication::data).toList());
+    assertEquals(List.of(2L, 3L, 4L), got.stream().map(p -> p.position().offset()).toList());
+    // Another epoch cannot be recovered; the channel stays live.
+    var failed = server.exchange().subscribe("orders", new StreamPosition(1, "other")).toCompletableFuture();
+    org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, () -> failed.get(10, java.util.concurrent.TimeUnit.SECONDS));
+  }
 }

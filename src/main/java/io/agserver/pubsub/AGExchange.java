@@ -61,9 +61,58 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   @Override
   public void deliverPublication(String channel, Object data, String encoded, StreamPosition position) {
-    channelData.write(channel, data);
-    channelPublications.write(channel, new AGPublication(channel, data, position));
+    AGPublication publication = new AGPublication(channel, data, position);
+    Replay replay = replays.get(channel);
+    if (replay == null || !replay.hold(publication)) {
+      write(publication);
+    }
   }
+
+  private void write(AGPublication publication) {
+    channelData.write(publication.channel(), publication.data());
+    channelPublications.write(publication.channel(), publication);
+  }
+
+  /**
+   * A channel being recovered: its live publications wait until the missed ones are written
+   * (at most {@link #REPLAY_WAIT_LIMIT}; past it the recovery is reported incomplete).
+   */
+  private final class Replay {
+    private List<AGPublication> waiting = new ArrayList<>();
+    private boolean overflowed;
+
+    /** True if the publication waits for the replay; false once live. */
+    synchronized boolean hold(AGPublication publication) {
+      if (waiting == null) {
+        return false;
+      }
+      if (waiting.size() < REPLAY_WAIT_LIMIT) {
+        waiting.add(publication);
+      } else {
+        overflowed = true;
+      }
+      return true;
+    }
+
+    /** Writes the missed ones, then those that waited and came after them; live from then on. */
+    synchronized boolean finish(String channel, List<Publication> missed, StreamPosition at) {
+      for (Publication publication : missed) {
+        write(new AGPublication(channel, publication.data(), new StreamPosition(publication.offset(), at.epoch())));
+      }
+      for (AGPublication live : waiting) {
+        StreamPosition position = live.position();
+        if (!position.epoch().equals(at.epoch()) || position.offset() > at.offset()) {
+          write(live);
+        }
+      }
+      waiting = null;
+      replays.remove(channel, this);
+      return !overflowed;
+    }
+  }
+
+  private static final int REPLAY_WAIT_LIMIT = 10_000;
+  private final Map<String, Replay> replays = new ConcurrentHashMap<>();
 
   public BrokerEngine broker() {
     return broker;
@@ -166,6 +215,55 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
    * concurrent unsubscribe cannot leave the broker holding a channel the exchange has left.
    */
   public AGChannel subscribe(String channelName) {
+    subscribed(channelName);
+    return new AGChannel(channelName, this);
+  }
+
+  /**
+   * Subscribes to a history channel and recovers from {@code since} (a position an application
+   * kept, e.g. the last publication it stored before a restart): the channel's streams get the
+   * publications after {@code since} first, in order, then the live ones, none twice. Completes
+   * with the channel's position when the missed ones were read; fails with
+   * UnrecoverablePositionError when they cannot all be given (the channel is subscribed and live
+   * anyway, from now on), InvalidActionError on a channel without history, IllegalStateException
+   * if the exchange already holds the channel (its consumers would get some publications twice).
+   */
+  public CompletionStage<StreamPosition> subscribe(String channelName, StreamPosition since) {
+    if (historyOf(channelName) == null) {
+      return CompletableFuture.failedFuture(noHistory(channelName));
+    }
+    Replay replay = new Replay();
+    if (replays.putIfAbsent(channelName, replay) != null || channelStates.containsKey(channelName)) {
+      replays.remove(channelName, replay);
+      return CompletableFuture.failedFuture(new IllegalStateException("The exchange already holds the "
+          + channelName + " channel: recover before subscribing to it"));
+    }
+    CompletionStage<Void> confirmed = subscribed(channelName);
+    if (confirmed == null) {
+      confirmed = CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<StreamPosition> result = new CompletableFuture<>();
+    confirmed.thenCompose(ok -> history(channelName, since, 0)).whenComplete((page, failure) -> {
+      if (failure == null) {
+        if (replay.finish(channelName, page.publications(), page.position())) {
+          result.complete(page.position());
+        } else {
+          result.completeExceptionally(incomplete(channelName));
+        }
+        return;
+      }
+      // Live from now on, whatever happened to the replay.
+      history(channelName, null, 1).whenComplete((latest, again) -> {
+        replay.finish(channelName, List.of(), latest != null ? latest.position() : new StreamPosition(0, ""));
+        result.completeExceptionally(failure instanceof java.util.concurrent.CompletionException
+            && failure.getCause() != null ? failure.getCause() : failure);
+      });
+    });
+    return result;
+  }
+
+  /** Subscribes (if not yet); the broker's confirmation when this call subscribed, else null. */
+  private CompletionStage<Void> subscribed(String channelName) {
     @SuppressWarnings("unchecked")
     CompletionStage<Void>[] added = new CompletionStage[1];
     channelStates.compute(channelName, (name, state) -> {
@@ -186,7 +284,13 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
       channelEvents.write(listenerStream(channelName, "subscribe"), new SubscribeEvent(channelName));
       emit("subscribe", new SubscribeEvent(channelName));
     }
-    return new AGChannel(channelName, this);
+    return added[0];
+  }
+
+  /** The error of a replay whose live publications overflowed while it was read. */
+  private static io.agserver.protocol.AGError incomplete(String channel) {
+    return io.agserver.protocol.AGError.unrecoverablePosition("More publications of the " + channel
+        + " channel arrived during its recovery than could wait: some were dropped");
   }
 
   public CompletionStage<Void> unsubscribe(String channelName) {
