@@ -282,8 +282,22 @@ class HistoryPresenceTest {
     org.awaitility.Awaitility.await().atMost(WAIT).until(() -> got.size() == 3);
     assertEquals(List.of("two", "three", "four"), got.stream().map(io.agserver.pubsub.AGPublication::data).toList());
     assertEquals(List.of(2L, 3L, 4L), got.stream().map(p -> p.position().offset()).toList());
-    // Another epoch cannot be recovered; the channel stays live.
-    var failed = server.exchange().subscribe("orders", new StreamPosition(1, "other")).toCompletableFuture();
-    org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, () -> failed.get(10, java.util.concurrent.TimeUnit.SECONDS));
+    // A channel the exchange holds cannot be recovered into (its consumers would get some twice).
+    var held = server.exchange().subscribe("orders", kept).toCompletableFuture();
+    assertTrue(assertFailsWith(held) instanceof IllegalStateException);
+    // Another epoch cannot be recovered; the channel is live anyway.
+    server.exchange().unsubscribe("orders");
+    got.clear();
+    var other = server.exchange().subscribe("orders", new StreamPosition(1, "other")).toCompletableFuture();
+    assertEquals("UnrecoverablePositionError", ((io.agserver.protocol.AGError) assertFailsWith(other)).name());
+    publish("orders", "five");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> got.size() == 1);
+    assertEquals("five", got.get(0).data());
+  }
+
+  private static Throwable assertFailsWith(CompletableFuture<?> future) {
+    java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> future.get(10, java.util.concurrent.TimeUnit.SECONDS));
+    return failed.getCause();
   }
 }
