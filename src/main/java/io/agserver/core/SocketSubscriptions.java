@@ -27,6 +27,9 @@ public final class SocketSubscriptions {
   // The channels subscribed with {recover: position}; null until the first one (most sockets
   // never have any). Read on delivery threads, changed on the socket's inbound queue.
   private volatile java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> recovering;
+  // This socket's entries in the presence of its channels, as they joined (a leave names the same
+  // user). Guarded by this; null until the first (most sockets never join one).
+  private Map<String, io.agserver.pubsub.PresenceMember> members;
 
   public SocketSubscriptions(SocketContext socket) {
     this.socket = socket;
@@ -94,8 +97,12 @@ public final class SocketSubscriptions {
     }
     if (added && tracksPresence(channel)) {
       // Listed in the channel's presence before the subscribe is acknowledged.
-      brokered = brokered.thenCompose(ok -> broker.joinPresence(channel, member(), presenceTtl())
-          .thenRun(() -> notifyPresence(channel, "join")));
+      io.agserver.pubsub.PresenceMember member = member();
+      brokered = brokered.thenCompose(ok -> broker.joinPresence(channel, member, presenceTtl())
+          .thenRun(() -> {
+            joined(channel, member);
+            notifyPresence(channel, "join", member);
+          }));
     }
     return brokered.handle((ok, error) -> {
       if (error != null) {
@@ -155,13 +162,14 @@ public final class SocketSubscriptions {
         removed = channels.remove(channel) != null;
       }
       stopRecovering(channel);
-      if (removed && tracksPresence(channel)) {
+      io.agserver.pubsub.PresenceMember member = removed ? left(channel) : null;
+      if (member != null) {
         server.broker().leavePresence(channel, socket.id()).whenComplete((left, failure) -> {
           if (failure != null) {
             server.emitWarning(AGError.broker("Failed to remove socket " + socket.id() + " from the presence of the "
                 + channel + " channel - " + describe(failure)));
           } else {
-            notifyPresence(channel, "leave");
+            notifyPresence(channel, "leave", member);
           }
         });
       }
@@ -190,6 +198,17 @@ public final class SocketSubscriptions {
     return CompletableFuture.allOf(all);
   }
 
+  private synchronized void joined(String channel, io.agserver.pubsub.PresenceMember member) {
+    if (members == null) {
+      members = new java.util.HashMap<>(4);
+    }
+    members.put(channel, member);
+  }
+
+  private synchronized io.agserver.pubsub.PresenceMember left(String channel) {
+    return members == null ? null : members.remove(channel);
+  }
+
   private boolean tracksPresence(String channel) {
     io.agserver.pubsub.ChannelFeatures features = server.exchange().channelFeatures();
     return features != null && features.tracksPresence(channel);
@@ -207,8 +226,7 @@ public final class SocketSubscriptions {
   }
 
   /** {@code {join: {id, user}}} or {@code {leave: ...}} on the channel's presence notifications. */
-  private void notifyPresence(String channel, String what) {
-    io.agserver.pubsub.PresenceMember member = member();
+  private void notifyPresence(String channel, String what, io.agserver.pubsub.PresenceMember member) {
     Map<String, Object> who = new java.util.LinkedHashMap<>(4);
     who.put("id", member.id());
     who.put("user", member.user());
