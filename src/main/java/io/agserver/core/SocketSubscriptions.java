@@ -102,6 +102,11 @@ public final class SocketSubscriptions {
           .thenRun(() -> {
             joined(channel, member);
             notifyPresence(channel, "join", member);
+            if (!stillHeld(channel)) {
+              // Unsubscribed or closed while joining: whichever of this and the release takes
+              // the entry back says the leave.
+              leave(channel);
+            }
           }));
     }
     return brokered.handle((ok, error) -> {
@@ -162,16 +167,8 @@ public final class SocketSubscriptions {
         removed = channels.remove(channel) != null;
       }
       stopRecovering(channel);
-      io.agserver.pubsub.PresenceMember member = removed ? left(channel) : null;
-      if (member != null) {
-        server.broker().leavePresence(channel, socket.id()).whenComplete((left, failure) -> {
-          if (failure != null) {
-            server.emitWarning(AGError.broker("Failed to remove socket " + socket.id() + " from the presence of the "
-                + channel + " channel - " + describe(failure)));
-          } else {
-            notifyPresence(channel, "leave", member);
-          }
-        });
+      if (removed) {
+        leave(channel);
       }
       if (removed) {
         socket.emit("unsubscribe", new AGSocketEvent.Unsubscribe(channel));
@@ -203,6 +200,22 @@ public final class SocketSubscriptions {
       members = new java.util.HashMap<>(4);
     }
     members.put(channel, member);
+  }
+
+  /** Takes this socket out of the channel's presence, if it is in it, and says so. */
+  private void leave(String channel) {
+    io.agserver.pubsub.PresenceMember member = left(channel);
+    if (member == null) {
+      return;
+    }
+    server.broker().leavePresence(channel, socket.id()).whenComplete((ok, failure) -> {
+      if (failure != null) {
+        server.emitWarning(AGError.broker("Failed to remove socket " + socket.id() + " from the presence of the "
+            + channel + " channel - " + describe(failure)));
+      } else {
+        notifyPresence(channel, "leave", member);
+      }
+    });
   }
 
   private synchronized io.agserver.pubsub.PresenceMember left(String channel) {
