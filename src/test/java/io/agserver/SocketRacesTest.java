@@ -411,6 +411,20 @@ class SocketRacesTest {
     assertEquals("{\"rid\":4}", answers.get(2));
   }
 
+  @Test
+  void aSocketThatClosesWhileItJoinsAPresenceChannelLeavesIt() {
+    server(Map.of("brokerEngine", AcknowledgesLater.class.getName(), "presence.channels", "room"));
+    AcknowledgesLater broker = (AcknowledgesLater) server.broker();
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = handshaken(server, transport);
+    socket.receive("{\"event\":\"#subscribe\",\"data\":{\"channel\":\"room\"},\"cid\":2}");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> broker.joins.size() == 1);
+    socket.disconnect();
+    broker.joins.get(0).complete(null);
+    assertTrue(server.exchange().presence("room").toCompletableFuture().join().isEmpty(),
+        "the closed socket is not left in the channel's presence");
+  }
+
   /** A broker engine that acknowledges publishes when the test says so. */
   public static final class AcknowledgesLater implements io.agserver.pubsub.BrokerEngine {
     final List<CompletableFuture<Void>> pending = new CopyOnWriteArrayList<>();
@@ -423,9 +437,29 @@ class SocketRacesTest {
       return ack;
     }
 
+    final List<CompletableFuture<Void>> joins = new CopyOnWriteArrayList<>();
+
     @Override
     public java.util.concurrent.CompletionStage<Void> subscribeSocket(io.agserver.pubsub.AGSubscriber subscriber, String channel) {
       return local.subscribeSocket(subscriber, channel);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> joinPresence(String channel, io.agserver.pubsub.PresenceMember member,
+        Duration ttl) {
+      CompletableFuture<Void> joined = new CompletableFuture<>();
+      joins.add(joined);
+      return local.joinPresence(channel, member, ttl).thenCompose(ok -> joined);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<Void> leavePresence(String channel, String memberId) {
+      return local.leavePresence(channel, memberId);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<List<io.agserver.pubsub.PresenceMember>> presence(String channel) {
+      return local.presence(channel);
     }
 
     @Override
