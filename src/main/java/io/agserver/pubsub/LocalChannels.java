@@ -116,6 +116,22 @@ public final class LocalChannels<T> {
     }
   }
 
+  /** As {@link #deliver}, for a publication at {@code position} of a history channel. */
+  public void deliverPublication(String channelName, Object data, String encoded, StreamPosition position,
+      Consumer<Throwable> errors) {
+    Channel<T> channel = channels.get(channelName);
+    if (channel == null) {
+      return;
+    }
+    for (AGSubscriber subscriber : channel.subscribers.values()) {
+      try {
+        subscriber.deliverPublication(channelName, data, encoded, position);
+      } catch (RuntimeException e) {
+        errors.accept(e);
+      }
+    }
+  }
+
   public boolean contains(String channelName) {
     return channels.containsKey(channelName);
   }
