@@ -29,7 +29,12 @@ import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.pubsub.BrokerEngine;
+import io.agserver.pubsub.HistoryOptions;
+import io.agserver.pubsub.HistoryPage;
 import io.agserver.pubsub.LocalChannels;
+import io.agserver.pubsub.PresenceMember;
+import io.agserver.pubsub.Publication;
+import io.agserver.pubsub.StreamPosition;
 import io.lettuce.core.resource.ClientResources;
 
 /**
@@ -51,6 +56,16 @@ import io.lettuce.core.resource.ClientResources;
  * then gets a BrokerError, not an acknowledgement Redis never gave); Lettuce resubscribes what
  * it knew once it is back, and this engine renews whatever is still unconfirmed after that.
  *
+ * <p>History channels ({@link #publishWithHistory}) take one script call per publish
+ * ({@link HistoryScripts}): the next offset of the channel's epoch, the append to its capped
+ * stream and the publish of {@code <origin>:<offset>:<epoch> <frame>} happen atomically in Redis,
+ * so offsets are consecutive across instances. The other instances deliver the publication with
+ * its position; this one delivers it to its own subscribers once the script's reply brings the
+ * position, through the same ordered queue as messages from Redis. Presence
+ * ({@link #joinPresence}) keeps each channel's members in a hash and their expiry in a sorted set;
+ * this instance refreshes its own members every ttl/3 (and adds them again after Redis comes
+ * back), so a dead instance's members expire and are dropped by the next read.
+ *
  * <p>Threads. The Redis command that goes with a change of {@link #channels} (the first
  * subscriber's SUBSCRIBE, the last one's UNSUBSCRIBE) is sent inside that change's step (see
  * {@link LocalChannels}), so one channel's commands are queued in the order of its changes.
@@ -69,8 +84,9 @@ public final class RedisBroker implements BrokerEngine {
 
 
   private final RedisKeys keys;
-  // "<random id> ": the start of every message this instance sends, so that it knows its own.
-  private final String origin = new io.agserver.core.IdGenerator().generateId().replace(" ", "") + " ";
+  // The start of every message this instance sends, so that it knows its own: a URL-safe base64
+  // id, so neither ' ' nor ':' (see deliver) is part of it.
+  private final String origin = new io.agserver.core.IdGenerator().generateId();
   private final RedisOptions options;
   private final Duration commandTimeout;
   private final ThreadFactory threads;
@@ -101,6 +117,27 @@ public final class RedisBroker implements BrokerEngine {
   private volatile boolean linkUp;
   private volatile boolean closed;
   private volatile ScheduledFuture<?> renewal;
+  // This instance's presence members: channel -> socket id -> member. A channel's entry is changed,
+  // and the commands for it sent, inside compute on it (so a leave's HDEL never precedes a
+  // refresh's HSET of the same member).
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, OwnMember>> ownMembers = new ConcurrentHashMap<>();
+  // The refresh of own members, every ttl/3 of the shortest ttl joined with; null before the first join.
+  private ScheduledFuture<?> presenceRefresh;
+  private long presenceRefreshMs = Long.MAX_VALUE;
+
+  /** One of this instance's presence members, refreshed by {@link #refreshPresence} when due. */
+  private static final class OwnMember {
+    final String json;
+    final long ttlMs;
+    // System.nanoTime() by which it is refreshed again; 0: at the next refresh.
+    volatile long dueAt;
+
+    OwnMember(String json, long ttlMs) {
+      this.json = json;
+      this.ttlMs = ttlMs;
+      this.dueAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ttlMs / 3);
+    }
+  }
 
   /**
    * @param commandTimeout how long a command may wait for Redis (AGServer passes
@@ -156,7 +193,7 @@ public final class RedisBroker implements BrokerEngine {
       @Override
       public void message(String redisChannel, String payload) {
         // Its own publishes come back (this instance is subscribed): skipped before any queue.
-        if (!payload.startsWith(origin)) {
+        if (!isOwn(payload)) {
           inbound.offer(redisChannel, payload);
         }
       }
@@ -180,6 +217,8 @@ public final class RedisBroker implements BrokerEngine {
         LOG.info(() -> "agserver: Redis connection restored (" + where + "); renewing the unconfirmed of "
             + channels.size() + " channel subscriptions");
         renewUnconfirmed();
+        // A Redis that restarted empty lost this instance's presence members: added again now.
+        resources.eventExecutorGroup().execute(() -> refreshPresence(true));
       }
 
       @Override
@@ -438,7 +477,7 @@ public final class RedisBroker implements BrokerEngine {
     CompletableFuture<Void> result = new CompletableFuture<>();
     CompletionStage<Void> sent;
     try {
-      sent = link.publish(keys.channel(channelName), origin + encoded);
+      sent = link.publish(keys.channel(channelName), origin + " " + encoded);
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
@@ -453,8 +492,17 @@ public final class RedisBroker implements BrokerEngine {
     return result;
   }
 
+  /** Whether a message from Redis is one this instance sent ({@code <origin> ...} or {@code <origin>:...}). */
+  private boolean isOwn(String payload) {
+    int end = origin.length();
+    return payload.length() > end && payload.startsWith(origin)
+        && (payload.charAt(end) == ' ' || payload.charAt(end) == ':');
+  }
+
   /**
-   * A message from another instance, {@code <origin> <frame>}, on a worker: every local
+   * A message from another instance, on a worker: {@code <origin> <frame>} for a plain publish,
+   * {@code <origin>:<offset>:<epoch> <frame>} for a publication on a history channel (the origin
+   * holds neither ' ' nor ':', so the text before the first space tells them apart). Every local
    * subscriber gets the same frame text.
    */
   private void deliver(String redisChannel, String payload) {
@@ -464,6 +512,19 @@ public final class RedisBroker implements BrokerEngine {
     }
     int space = payload.indexOf(' ');
     String frame = space < 0 ? payload : payload.substring(space + 1);
+    StreamPosition position = null;
+    int colon = space < 0 ? -1 : payload.lastIndexOf(':', space);
+    if (colon >= 0) {
+      int first = payload.indexOf(':');
+      try {
+        position = new StreamPosition(Long.parseLong(payload.substring(first + 1, colon)),
+            payload.substring(colon + 1, space));
+      } catch (RuntimeException e) {
+        warn(AGError.broker("Dropped a message from Redis on " + redisChannel + " with a malformed position: "
+            + payload.substring(0, space)));
+        return;
+      }
+    }
     Object data;
     try {
       data = dataOf(frame);
@@ -472,7 +533,11 @@ public final class RedisBroker implements BrokerEngine {
           + e.getMessage()));
       return;
     }
-    channels.deliver(channelName, data, frame, this::warn);
+    if (position == null) {
+      channels.deliver(channelName, data, frame, this::warn);
+    } else {
+      channels.deliverPublication(channelName, data, frame, position, this::warn);
+    }
   }
 
   /** The published data inside a {@code #publish} frame (Undefined when it had none). */
@@ -481,6 +546,260 @@ public final class RedisBroker implements BrokerEngine {
       return inner.containsKey("data") ? inner.get("data") : Undefined.INSTANCE;
     }
     throw new IllegalArgumentException("not a #publish frame");
+  }
+
+  // ---- history ----
+
+  /**
+   * One script call ({@link HistoryScripts#PUBLISH}): the next offset, the append to the stream,
+   * the publish to the other instances. This instance's subscribers get the publication once Redis
+   * gave it its position, through the queue deliveries from Redis take (in the order of the
+   * replies, which is the order of this instance's publishes on the channel). A failure is a
+   * BrokerError, and then no subscriber anywhere has the publication.
+   */
+  @Override
+  public CompletionStage<StreamPosition> publishWithHistory(String channelName, Object data, HistoryOptions history) {
+    String encoded;
+    try {
+      encoded = codec.encode(AGSimpleBroker.publishPacket(channelName, data));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<List<Object>> reply = script("Failed to publish to the " + channelName + " channel",
+        HistoryScripts.PUBLISH, new String[] {keys.history(channelName), keys.meta(channelName)},
+        keys.channel(channelName), origin, encoded, String.valueOf(history.size()),
+        String.valueOf(history.ttl().toMillis()), newEpoch(), options.cluster() ? "spublish" : "publish");
+    CompletableFuture<StreamPosition> result = new CompletableFuture<>();
+    reply.whenComplete((values, error) -> {
+      if (error != null) {
+        result.completeExceptionally(error);
+        return;
+      }
+      StreamPosition position;
+      try {
+        position = new StreamPosition(((Number) values.get(0)).longValue(), (String) values.get(1));
+      } catch (RuntimeException e) {
+        result.completeExceptionally(AGError.broker("Redis answered the publish to the " + channelName
+            + " channel with " + values));
+        return;
+      }
+      inbound.offer(() -> channels.deliverPublication(channelName, data, encoded, position, this::warn));
+      result.complete(position);
+    });
+    return handOff(result);
+  }
+
+  /** One script call ({@link HistoryScripts#READ}); its reply is decoded on a worker. */
+  @Override
+  public CompletionStage<HistoryPage> history(String channelName, StreamPosition since, int limit,
+      HistoryOptions history) {
+    CompletableFuture<List<Object>> reply = script("Failed to read the history of the " + channelName + " channel",
+        HistoryScripts.READ, new String[] {keys.history(channelName), keys.meta(channelName)},
+        newEpoch(), String.valueOf(history.ttl().toMillis()), since == null ? "" : since.epoch(),
+        since == null ? "0" : String.valueOf(since.offset()), String.valueOf(Math.max(limit, 0)));
+    return handOff(reply, values -> page(channelName, since, values));
+  }
+
+  private HistoryPage page(String channelName, StreamPosition since, List<Object> values) {
+    long offset = ((Number) values.get(0)).longValue();
+    String epoch = (String) values.get(1);
+    long oldest = ((Number) values.get(2)).longValue();
+    if (since != null) {
+      if (!since.epoch().equals(epoch)) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel is in epoch " + epoch
+            + ", not " + since.epoch() + ": the publications since that position are lost");
+      }
+      if (since.offset() > offset) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel ends at offset "
+            + offset + ", before " + since.offset());
+      }
+      if (since.offset() < offset && (oldest <= 0 || oldest > since.offset() + 1)) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel keeps offsets from "
+            + oldest + " on: the publications after " + since.offset() + " are not all kept");
+      }
+    }
+    List<?> entries = (List<?>) values.get(3);
+    List<Publication> publications = new ArrayList<>(entries.size() / 2);
+    for (int i = 0; i + 1 < entries.size(); i += 2) {
+      String id = (String) entries.get(i);
+      String frame = (String) entries.get(i + 1);
+      long entryOffset = Long.parseLong(id.substring(0, id.indexOf('-')));
+      Object data;
+      try {
+        data = dataOf(frame);
+      } catch (RuntimeException e) {
+        warn(AGError.broker("Skipped an entry of the history of the " + channelName
+            + " channel that is not a #publish packet: " + e.getMessage()));
+        continue;
+      }
+      publications.add(new Publication(entryOffset, data));
+    }
+    return new HistoryPage(epoch, offset, publications);
+  }
+
+  /** A new epoch: 12 random URL-safe base64 characters (neither ' ' nor ':', see deliver). */
+  private static String newEpoch() {
+    byte[] bytes = new byte[9];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  // ---- presence ----
+
+  /**
+   * Stores the member (its expiry now + ttl, in Redis's clock) and remembers it, so that this
+   * instance refreshes it every ttl/3 and adds it again after Redis lost it. A join that fails is
+   * forgotten (the caller has its BrokerError).
+   */
+  @Override
+  public CompletionStage<Void> joinPresence(String channelName, PresenceMember member, Duration ttl) {
+    String json;
+    try {
+      Map<String, Object> stored = new java.util.LinkedHashMap<>();
+      stored.put("id", member.id());
+      stored.put("user", member.user());
+      json = JsonCodec.instance().encode(stored);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (!connected || closed) {
+      return CompletableFuture.failedFuture(notConnected());
+    }
+    long ttlMs = Math.max(ttl.toMillis(), 1);
+    OwnMember own = new OwnMember(json, ttlMs);
+    @SuppressWarnings("unchecked")
+    CompletableFuture<List<Object>>[] sent = new CompletableFuture[1];
+    ownMembers.compute(channelName, (name, members) -> {
+      ConcurrentHashMap<String, OwnMember> held = members == null ? new ConcurrentHashMap<>() : members;
+      held.put(member.id(), own);
+      sent[0] = script("Failed to join the presence of the " + channelName + " channel", PresenceScripts.JOIN,
+          presenceKeys(channelName), String.valueOf(ttlMs), member.id(), json);
+      return held;
+    });
+    schedulePresenceRefresh(ttlMs / 3);
+    sent[0].whenComplete((ok, error) -> {
+      if (error != null) {
+        ownMembers.computeIfPresent(channelName, (name, members) -> {
+          members.remove(member.id(), own);
+          return members.isEmpty() ? null : members;
+        });
+      }
+    });
+    return handOff(sent[0], values -> null);
+  }
+
+  @Override
+  public CompletionStage<Void> leavePresence(String channelName, String memberId) {
+    @SuppressWarnings("unchecked")
+    CompletableFuture<List<Object>>[] sent = new CompletableFuture[1];
+    ownMembers.compute(channelName, (name, members) -> {
+      if (members != null) {
+        members.remove(memberId);
+      }
+      sent[0] = script("Failed to leave the presence of the " + channelName + " channel", PresenceScripts.LEAVE,
+          presenceKeys(channelName), memberId);
+      return members == null || members.isEmpty() ? null : members;
+    });
+    return handOff(sent[0], values -> null);
+  }
+
+  /** One script call ({@link PresenceScripts#READ}): drops the expired members, returns the others. */
+  @Override
+  public CompletionStage<List<PresenceMember>> presence(String channelName) {
+    CompletableFuture<List<Object>> reply = script("Failed to read the presence of the " + channelName + " channel",
+        PresenceScripts.READ, presenceKeys(channelName));
+    return handOff(reply, values -> {
+      List<PresenceMember> members = new ArrayList<>(values.size() / 2);
+      for (int i = 0; i + 1 < values.size(); i += 2) {
+        String id = (String) values.get(i);
+        Object user = JsonCodec.instance().decode((String) values.get(i + 1)) instanceof Map<?, ?> stored
+            ? stored.get("user") : null;
+        members.add(new PresenceMember(id, user));
+      }
+      return members;
+    });
+  }
+
+  private String[] presenceKeys(String channelName) {
+    return new String[] {keys.presence(channelName), keys.presenceExpiry(channelName)};
+  }
+
+  /** Runs the refresh every {@code periodMs} at most, sooner if a join asks for less. */
+  private synchronized void schedulePresenceRefresh(long periodMs) {
+    long period = Math.max(periodMs, 10);
+    if (closed || period >= presenceRefreshMs) {
+      return;
+    }
+    if (presenceRefresh != null) {
+      presenceRefresh.cancel(false);
+    }
+    presenceRefreshMs = period;
+    presenceRefresh = resources.eventExecutorGroup().scheduleWithFixedDelay(
+        () -> refreshPresence(false), period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stores again this instance's members that are due (all of them with {@code all}: Redis is back
+   * and may have lost them), one script call per channel and ttl. On Lettuce's computation
+   * executor; no application code runs here. A failed refresh is tried again at the next turn.
+   */
+  private void refreshPresence(boolean all) {
+    if (closed || !connected) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (String channelName : new ArrayList<>(ownMembers.keySet())) {
+      ownMembers.computeIfPresent(channelName, (name, members) -> {
+        Map<Long, List<Map.Entry<String, OwnMember>>> dueByTtl = new java.util.HashMap<>();
+        for (Map.Entry<String, OwnMember> entry : members.entrySet()) {
+          if (all || entry.getValue().dueAt - now <= 0) {
+            dueByTtl.computeIfAbsent(entry.getValue().ttlMs, ttl -> new ArrayList<>()).add(entry);
+          }
+        }
+        dueByTtl.forEach((ttl, due) -> {
+          List<String> args = new ArrayList<>(1 + 2 * due.size());
+          args.add(String.valueOf(ttl));
+          for (Map.Entry<String, OwnMember> entry : due) {
+            entry.getValue().dueAt = now + TimeUnit.MILLISECONDS.toNanos(ttl / 3);
+            args.add(entry.getKey());
+            args.add(entry.getValue().json);
+          }
+          script("Failed to refresh the presence of the " + name + " channel", PresenceScripts.JOIN,
+              presenceKeys(name), args.toArray(String[]::new)).whenComplete((ok, error) -> {
+                if (error != null) {
+                  due.forEach(entry -> entry.getValue().dueAt = 0);
+                  LOG.log(Level.FINE, "agserver: " + error.getMessage(), error);
+                }
+              });
+        });
+        return members;
+      });
+    }
+  }
+
+  /**
+   * One script call on the link; fails at once when not connected. Completes (on Lettuce's thread)
+   * with the reply, or a BrokerError that starts with {@code what}.
+   */
+  private CompletableFuture<List<Object>> script(String what, LuaScript script, String[] scriptKeys, String... args) {
+    if (!connected || closed) {
+      return CompletableFuture.failedFuture(notConnected());
+    }
+    CompletableFuture<List<Object>> result = new CompletableFuture<>();
+    CompletionStage<List<Object>> sent;
+    try {
+      sent = link.script(script, scriptKeys, args);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((values, error) -> {
+      if (error == null) {
+        result.complete(values);
+      } else {
+        result.completeExceptionally(AGError.broker(what + " - " + describe(error)));
+      }
+    });
+    return result;
   }
 
   // ---- the rest ----
@@ -526,6 +845,12 @@ public final class RedisBroker implements BrokerEngine {
     if (task != null) {
       task.cancel(false);
     }
+    synchronized (this) {
+      if (presenceRefresh != null) {
+        presenceRefresh.cancel(false);
+      }
+    }
+    ownMembers.clear();
     channels.clear();
     unconfirmed.clear();
     RedisLink openLink;
@@ -579,6 +904,26 @@ public final class RedisBroker implements BrokerEngine {
         result.complete(value);
       } else {
         result.completeExceptionally(error);
+      }
+    }));
+    return result;
+  }
+
+  /**
+   * As {@link #handOff(CompletableFuture)}, with {@code then} applied to the value on the worker;
+   * what it throws fails the result as it is (an AGError stays an AGError, not wrapped).
+   */
+  private <R, T> CompletableFuture<T> handOff(CompletableFuture<R> source, java.util.function.Function<R, T> then) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    source.whenComplete((value, error) -> workers.execute(() -> {
+      if (error != null) {
+        result.completeExceptionally(Failures.unwrap(error));
+        return;
+      }
+      try {
+        result.complete(then.apply(value));
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
       }
     }));
     return result;
