@@ -37,7 +37,8 @@ final class HistoryScripts {
       """);
 
   /**
-   * KEYS: stream, meta. ARGV: a fresh epoch, the ttl in ms of a meta made now, the epoch of the
+   * KEYS: stream, meta. ARGV: a fresh epoch, the ttl in ms of a meta made now ({@code 0}: none is
+   * made, and a channel without one reads as epoch {@code ""}), the epoch of the
    * position to read from ({@code ""}: none), its offset, the limit ({@code <= 0}: none).
    * Returns {@code {offset, epoch, oldest, entries}}: the latest offset and the epoch, the oldest
    * offset the stream keeps (0 when empty; -1 when not looked at), and {@code id1, frame1, id2,
@@ -50,6 +51,9 @@ final class HistoryScripts {
       local epoch = meta[1]
       local offset = tonumber(meta[2]) or 0
       if not epoch then
+        if ARGV[2] == '0' then
+          return {0, '', -1, {}}
+        end
         epoch = ARGV[1]
         offset = 0
         redis.call('del', KEYS[1], KEYS[2])

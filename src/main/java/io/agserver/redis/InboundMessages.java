@@ -52,7 +52,19 @@ final class InboundMessages {
 
   /** A delivery of the engine's own, run in turn with the messages; never blocks. */
   void offer(Runnable delivery) {
-    if (waiting.get() >= limit) {
+    offer(delivery, false);
+  }
+
+  /**
+   * A step of the engine's own bookkeeping, run in turn with the messages, never dropped (a
+   * dropped message is recovered, a lost step of the bookkeeping would not be).
+   */
+  void offerAlways(Runnable step) {
+    offer(step, true);
+  }
+
+  private void offer(Runnable delivery, boolean always) {
+    if (!always && waiting.get() >= limit) {
       if (droppedInRun.getAndIncrement() == 0) {
         dropped.accept(limit);
       }

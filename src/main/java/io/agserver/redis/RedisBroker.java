@@ -94,6 +94,8 @@ public final class RedisBroker implements BrokerEngine {
   private final UnaryOperator<RedisLink> decorate;
   private final InboundMessages inbound;
   private final String where;
+  // The order of history channels' publications to local subscribers; used in the inbound queue's turns.
+  private final PublicationOrder order;
   // Made by open(), on a thread of its own (see ready()); null before. Read only once connected
   // is true, or under the null checks of close().
   private volatile ClientResources resources;
@@ -161,6 +163,7 @@ public final class RedisBroker implements BrokerEngine {
         limit -> warn(AGError.broker("Messages from Redis arrive faster than this instance delivers them: more than "
             + limit + " wait (socketcluster.redis.queueLimit); dropping the ones beyond")));
     this.keys = new RedisKeys(options.prefix());
+    this.order = new PublicationOrder(new OrderSink());
     this.where = describeUris(options);
   }
 
@@ -192,8 +195,9 @@ public final class RedisBroker implements BrokerEngine {
     RedisLink.Listener listener = new RedisLink.Listener() {
       @Override
       public void message(String redisChannel, String payload) {
-        // Its own publishes come back (this instance is subscribed): skipped before any queue.
-        if (!isOwn(payload)) {
+        // Its own publishes come back (this instance is subscribed): skipped before any queue,
+        // but for those of history channels, which order this instance's deliveries too.
+        if (!isOwnPlain(payload)) {
           inbound.offer(redisChannel, payload);
         }
       }
@@ -361,6 +365,11 @@ public final class RedisBroker implements BrokerEngine {
    * restarted Redis has no subscriptions, and one Lettuce renews is dropped on its confirmation.
    */
   private void unsubscribeOnRedis(String channelName) {
+    inbound.offerAlways(() -> {
+      if (!channels.contains(channelName)) {
+        order.forget(channelName);
+      }
+    });
     if (!connected || closed) {
       return;
     }
@@ -384,6 +393,12 @@ public final class RedisBroker implements BrokerEngine {
     if (channelName != null) {
       channels.check(channelName, this::unsubscribeOnRedis,
           state -> state.isCompletedExceptionally() ? CompletableFuture.completedFuture(null) : state);
+      // A history channel's publications made while it was not subscribed are read and delivered.
+      inbound.offerAlways(() -> {
+        if (channels.contains(channelName)) {
+          order.resubscribed(channelName);
+        }
+      });
     }
   }
 
@@ -492,11 +507,10 @@ public final class RedisBroker implements BrokerEngine {
     return result;
   }
 
-  /** Whether a message from Redis is one this instance sent ({@code <origin> ...} or {@code <origin>:...}). */
-  private boolean isOwn(String payload) {
+  /** Whether a message from Redis is a plain publish this instance sent ({@code <origin> <frame>}). */
+  private boolean isOwnPlain(String payload) {
     int end = origin.length();
-    return payload.length() > end && payload.startsWith(origin)
-        && (payload.charAt(end) == ' ' || payload.charAt(end) == ':');
+    return payload.length() > end && payload.charAt(end) == ' ' && payload.startsWith(origin);
   }
 
   /**
@@ -507,7 +521,11 @@ public final class RedisBroker implements BrokerEngine {
    */
   private void deliver(String redisChannel, String payload) {
     String channelName = keys.channelOf(redisChannel);
-    if (channelName == null || !channels.contains(channelName)) {
+    if (channelName == null) {
+      return;
+    }
+    if (!channels.contains(channelName)) {
+      order.forget(channelName);
       return;
     }
     int space = payload.indexOf(' ');
@@ -524,6 +542,9 @@ public final class RedisBroker implements BrokerEngine {
             + payload.substring(0, space)));
         return;
       }
+      // Decoded when it is delivered (not at all for the echo of an own publication).
+      order.arrived(new PublicationOrder.Item(channelName, null, frame, position, true));
+      return;
     }
     Object data;
     try {
@@ -533,11 +554,7 @@ public final class RedisBroker implements BrokerEngine {
           + e.getMessage()));
       return;
     }
-    if (position == null) {
-      channels.deliver(channelName, data, frame, this::warn);
-    } else {
-      channels.deliverPublication(channelName, data, frame, position, this::warn);
-    }
+    channels.deliver(channelName, data, frame, this::warn);
   }
 
   /** The published data inside a {@code #publish} frame (Undefined when it had none). */
@@ -583,7 +600,11 @@ public final class RedisBroker implements BrokerEngine {
             + " channel with " + values));
         return;
       }
-      inbound.offer(() -> channels.deliverPublication(channelName, data, encoded, position, this::warn));
+      inbound.offer(() -> {
+        if (channels.contains(channelName)) {
+          order.arrived(new PublicationOrder.Item(channelName, data, encoded, position, false));
+        }
+      });
       result.complete(position);
     });
     return handOff(result);
@@ -597,13 +618,41 @@ public final class RedisBroker implements BrokerEngine {
         HistoryScripts.READ, new String[] {keys.history(channelName), keys.meta(channelName)},
         newEpoch(), String.valueOf(history.ttl().toMillis()), since == null ? "" : since.epoch(),
         since == null ? "0" : String.valueOf(since.offset()), String.valueOf(Math.max(limit, 0)));
-    return handOff(reply, values -> page(channelName, since, values));
+    return handOff(reply, values -> {
+      HistoryRead read = HistoryRead.of(values);
+      check(channelName, since, read);
+      List<Publication> publications = new ArrayList<>(read.entries().size());
+      for (PublicationOrder.Entry entry : read.entries()) {
+        try {
+          publications.add(new Publication(entry.offset(), dataOf(entry.frame())));
+        } catch (RuntimeException e) {
+          warn(AGError.broker("Skipped an entry of the history of the " + channelName
+              + " channel that is not a #publish packet: " + e.getMessage()));
+        }
+      }
+      return new HistoryPage(read.epoch(), read.offset(), publications);
+    });
   }
 
-  private HistoryPage page(String channelName, StreamPosition since, List<Object> values) {
-    long offset = ((Number) values.get(0)).longValue();
-    String epoch = (String) values.get(1);
-    long oldest = ((Number) values.get(2)).longValue();
+  /** The reply of {@link HistoryScripts#READ}. */
+  private record HistoryRead(long offset, String epoch, long oldest, List<PublicationOrder.Entry> entries) {
+    static HistoryRead of(List<Object> values) {
+      List<?> flat = (List<?>) values.get(3);
+      List<PublicationOrder.Entry> entries = new ArrayList<>(flat.size() / 2);
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        String id = (String) flat.get(i);
+        entries.add(new PublicationOrder.Entry(Long.parseLong(id.substring(0, id.indexOf('-'))), (String) flat.get(i + 1)));
+      }
+      return new HistoryRead(((Number) values.get(0)).longValue(), (String) values.get(1),
+          ((Number) values.get(2)).longValue(), entries);
+    }
+  }
+
+  /** Fails with UnrecoverablePositionError when the read cannot give all the publications after {@code since}. */
+  private static void check(String channelName, StreamPosition since, HistoryRead read) {
+    long offset = read.offset();
+    String epoch = read.epoch();
+    long oldest = read.oldest();
     if (since != null) {
       if (!since.epoch().equals(epoch)) {
         throw AGError.unrecoverablePosition("The history of the " + channelName + " channel is in epoch " + epoch
@@ -618,23 +667,62 @@ public final class RedisBroker implements BrokerEngine {
             + oldest + " on: the publications after " + since.offset() + " are not all kept");
       }
     }
-    List<?> entries = (List<?>) values.get(3);
-    List<Publication> publications = new ArrayList<>(entries.size() / 2);
-    for (int i = 0; i + 1 < entries.size(); i += 2) {
-      String id = (String) entries.get(i);
-      String frame = (String) entries.get(i + 1);
-      long entryOffset = Long.parseLong(id.substring(0, id.indexOf('-')));
-      Object data;
-      try {
-        data = dataOf(frame);
-      } catch (RuntimeException e) {
-        warn(AGError.broker("Skipped an entry of the history of the " + channelName
-            + " channel that is not a #publish packet: " + e.getMessage()));
-        continue;
+  }
+
+  /** What {@link #order} asks of the engine; called in the inbound queue's turns, on a worker. */
+  private final class OrderSink implements PublicationOrder.Sink {
+    @Override
+    public void deliver(PublicationOrder.Item item) {
+      Object data = item.data();
+      if (data == null) {
+        try {
+          data = dataOf(item.frame());
+        } catch (RuntimeException e) {
+          warn(AGError.broker("Dropped a publication of the " + item.channel() + " channel that is not a #publish packet: "
+              + e.getMessage()));
+          return;
+        }
       }
-      publications.add(new Publication(entryOffset, data));
+      channels.deliverPublication(item.channel(), data, item.frame(), item.position(), RedisBroker.this::warn);
     }
-    return new HistoryPage(epoch, offset, publications);
+
+    @Override
+    public void readGap(String channelName, StreamPosition since) {
+      // Reads without making an epoch: a channel whose history is gone reads as epoch "".
+      script("Failed to read the history of the " + channelName + " channel", HistoryScripts.READ,
+          new String[] {keys.history(channelName), keys.meta(channelName)},
+          newEpoch(), "0", since.epoch(), String.valueOf(since.offset()), "0").whenComplete((values, error) ->
+              inbound.offerAlways(() -> {
+                if (error != null) {
+                  order.repaired(channelName, null, null, Failures.unwrap(error).getMessage());
+                  return;
+                }
+                HistoryRead read;
+                try {
+                  read = HistoryRead.of(values);
+                  check(channelName, since, read);
+                } catch (RuntimeException e) {
+                  order.repaired(channelName, null, null, e.getMessage());
+                  return;
+                }
+                order.repaired(channelName, read.epoch(), read.entries(), null);
+              }));
+    }
+
+    @Override
+    public void recheck(String channelName) {
+      if (closed) {
+        return;
+      }
+      resources.eventExecutorGroup().schedule(() -> inbound.offerAlways(() -> order.timedOut(channelName)),
+          commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void lost(String channelName, StreamPosition since, String why) {
+      warn(AGError.unrecoverablePosition("Publications of the " + channelName + " channel after offset "
+          + since.offset() + " (epoch " + since.epoch() + ") did not reach this instance and cannot be read back: " + why));
+    }
   }
 
   /** A new epoch: 12 random URL-safe base64 characters (neither ' ' nor ':', see deliver). */
