@@ -59,9 +59,12 @@ import io.lettuce.core.resource.ClientResources;
  * <p>History channels ({@link #publishWithHistory}) take one script call per publish
  * ({@link HistoryScripts}): the next offset of the channel's epoch, the append to its capped
  * stream and the publish of {@code <origin>:<offset>:<epoch> <frame>} happen atomically in Redis,
- * so offsets are consecutive across instances. The other instances deliver the publication with
- * its position; this one delivers it to its own subscribers once the script's reply brings the
- * position, through the same ordered queue as messages from Redis. Presence
+ * so offsets are consecutive across instances. Every instance delivers a channel's publications
+ * to its subscribers with their positions, in offset order and each once ({@link PublicationOrder}):
+ * this one's own once the script's reply has brought the position and its echo from Redis has
+ * placed it among the others' (the reply, on another connection, may overtake them), on the
+ * workers through the queue of messages from Redis; a gap (a lost message, a subscription
+ * renewed after an outage) is read from the history and delivered first. Presence
  * ({@link #joinPresence}) keeps each channel's members in a hash and their expiry in a sorted set;
  * this instance refreshes its own members every ttl/3 (and adds them again after Redis comes
  * back), so a dead instance's members expire and are dropped by the next read.
@@ -126,6 +129,7 @@ public final class RedisBroker implements BrokerEngine {
   // The refresh of own members, every ttl/3 of the shortest ttl joined with; null before the first join.
   private ScheduledFuture<?> presenceRefresh;
   private long presenceRefreshMs = Long.MAX_VALUE;
+  private final AtomicBoolean presenceRetry = new AtomicBoolean();
 
   /** One of this instance's presence members, refreshed by {@link #refreshPresence} when due. */
   private static final class OwnMember {
@@ -857,11 +861,25 @@ public final class RedisBroker implements BrokerEngine {
                 if (error != null) {
                   due.forEach(entry -> entry.getValue().dueAt = 0);
                   LOG.log(Level.FINE, "agserver: " + error.getMessage(), error);
+                  retryPresenceRefresh();
                 }
               });
         });
         return members;
       });
+    }
+  }
+
+  /**
+   * A refresh failed (the command connection may come back after the subscription one): the due
+   * members are tried again soon rather than a third of a ttl later.
+   */
+  private void retryPresenceRefresh() {
+    if (!closed && presenceRetry.compareAndSet(false, true)) {
+      resources.eventExecutorGroup().schedule(() -> {
+        presenceRetry.set(false);
+        refreshPresence(false);
+      }, RETRY_MAX_MS / 5, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -315,7 +315,8 @@ class RedisHistoryTest {
   void anInstanceAddsItsMembersAgainAfterRedisRestartsEmpty() throws Exception {
     RedisBroker a = connected();
     RedisBroker b = connected();
-    done(a.joinPresence("stay", new PresenceMember("s1", "ann"), Duration.ofMinutes(1)));
+    // A ttl long enough that no periodic refresh comes before the await ends.
+    done(a.joinPresence("stay", new PresenceMember("s1", "ann"), Duration.ofMinutes(10)));
     redis.stop();
     assertEquals("BrokerError", failure(b.presence("stay")).name());
     redis.start();
