@@ -45,6 +45,9 @@ final class ClusterLink implements RedisLink {
   private volatile StatefulRedisClusterPubSubConnection<String, String> subscriptions;
   private volatile StatefulRedisClusterConnection<String, String> commands;
   private final reactor.core.Disposable topologyEvents;
+  // Per primary (node id): the scripts Redis has run on its connection since it last connected
+  // (see LuaScript). Emptied whenever any command connection drops.
+  private final java.util.Map<String, java.util.Set<String>> loadedScripts = new java.util.concurrent.ConcurrentHashMap<>();
 
   ClusterLink(ClientResources resources, List<String> uris, Duration timeout, int queueLimit, Listener listener) {
     for (String uri : uris) {
@@ -64,6 +67,10 @@ final class ClusterLink implements RedisLink {
 
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (!(connection instanceof StatefulRedisPubSubConnection<?, ?>)) {
+          // The node it reconnects to may have restarted without them.
+          loadedScripts.clear();
+        }
         if (connection.isClosed()) {
           // Closed on purpose (close(), a cluster node that left): no reconnect follows.
           return;
@@ -180,8 +187,21 @@ final class ClusterLink implements RedisLink {
         .thenCompose(node -> node.async().spublish(redisChannel, payload)).thenApply(receivers -> null);
   }
 
-  private RedisClusterNode primaryOf(String redisChannel) {
-    return subscriptions.getPartitions().getMasterBySlot(SlotHash.getSlot(redisChannel));
+  /** As publish: on the connection of the primary of the first key's slot. */
+  @Override
+  public CompletionStage<List<Object>> script(LuaScript script, String[] keys, String... args) {
+    RedisClusterNode primary = primaryOf(keys[0]);
+    if (primary == null) {
+      return noPrimary(keys[0]);
+    }
+    java.util.Set<String> loaded = loadedScripts.computeIfAbsent(primary.getNodeId(),
+        id -> java.util.concurrent.ConcurrentHashMap.newKeySet());
+    return opened(commands.getConnectionAsync(primary.getNodeId()), primary)
+        .thenCompose(node -> script.run(node.async(), loaded, keys, args));
+  }
+
+  private RedisClusterNode primaryOf(String redisChannelOrKey) {
+    return subscriptions.getPartitions().getMasterBySlot(SlotHash.getSlot(redisChannelOrKey));
   }
 
   private static <T> CompletionStage<T> noPrimary(String redisChannel) {

@@ -17,6 +17,11 @@ import java.util.function.LongConsumer;
  * its own Redis commands from that connection's thread (a command written there overtakes the
  * ones other threads have queued for it). At most {@code limit} messages wait; one more is dropped
  * and counted, and {@code dropped} hears of the first drop of each run of them.
+ *
+ * <p>The same queue carries this instance's own publications on history channels, whose local
+ * subscribers get them once Redis has given them their position ({@link #offer(Runnable)}, called
+ * in the order of the replies): so they, too, leave Lettuce's thread in the order Redis ran them,
+ * and interleave with the messages from other instances in arrival order.
  */
 final class InboundMessages {
 
@@ -24,9 +29,7 @@ final class InboundMessages {
   // worker for good.
   private static final int BATCH = 256;
 
-  private record Message(String redisChannel, String payload) {}
-
-  private final ConcurrentLinkedQueue<Message> queue = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
   // Messages queued and not yet delivered: the bound, and the single drainer's turn (0 -> 1 starts one).
   private final AtomicInteger waiting = new AtomicInteger();
   private final AtomicLong droppedInRun = new AtomicLong();
@@ -44,13 +47,30 @@ final class InboundMessages {
 
   /** Called by Lettuce's I/O thread; never blocks. */
   void offer(String redisChannel, String payload) {
-    if (waiting.get() >= limit) {
+    offer(() -> deliver.accept(redisChannel, payload));
+  }
+
+  /** A delivery of the engine's own, run in turn with the messages; never blocks. */
+  void offer(Runnable delivery) {
+    offer(delivery, false);
+  }
+
+  /**
+   * A step of the engine's own bookkeeping, run in turn with the messages, never dropped (a
+   * dropped message is recovered, a lost step of the bookkeeping would not be).
+   */
+  void offerAlways(Runnable step) {
+    offer(step, true);
+  }
+
+  private void offer(Runnable delivery, boolean always) {
+    if (!always && waiting.get() >= limit) {
       if (droppedInRun.getAndIncrement() == 0) {
         dropped.accept(limit);
       }
       return;
     }
-    queue.offer(new Message(redisChannel, payload));
+    queue.offer(delivery);
     if (waiting.getAndIncrement() == 0) {
       schedule();
     }
@@ -73,10 +93,10 @@ final class InboundMessages {
   private void drain() {
     int done = 0;
     while (true) {
-      Message message = queue.poll();
+      Runnable message = queue.poll();
       if (message != null) {
         try {
-          deliver.accept(message.redisChannel(), message.payload());
+          message.run();
         } catch (Throwable e) {
           // deliver reports its own failures; nothing here (not even an Error of a subscriber's)
           // may leave the count behind and stop the queue.

@@ -29,7 +29,12 @@ import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.AGSimpleBroker;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.pubsub.BrokerEngine;
+import io.agserver.pubsub.HistoryOptions;
+import io.agserver.pubsub.HistoryPage;
 import io.agserver.pubsub.LocalChannels;
+import io.agserver.pubsub.PresenceMember;
+import io.agserver.pubsub.Publication;
+import io.agserver.pubsub.StreamPosition;
 import io.lettuce.core.resource.ClientResources;
 
 /**
@@ -51,6 +56,19 @@ import io.lettuce.core.resource.ClientResources;
  * then gets a BrokerError, not an acknowledgement Redis never gave); Lettuce resubscribes what
  * it knew once it is back, and this engine renews whatever is still unconfirmed after that.
  *
+ * <p>History channels ({@link #publishWithHistory}) take one script call per publish
+ * ({@link HistoryScripts}): the next offset of the channel's epoch, the append to its capped
+ * stream and the publish of {@code <origin>:<offset>:<epoch> <frame>} happen atomically in Redis,
+ * so offsets are consecutive across instances. Every instance delivers a channel's publications
+ * to its subscribers with their positions, in offset order and each once ({@link PublicationOrder}):
+ * this one's own once the script's reply has brought the position and its echo from Redis has
+ * placed it among the others' (the reply, on another connection, may overtake them), on the
+ * workers through the queue of messages from Redis; a gap (a lost message, a subscription
+ * renewed after an outage) is read from the history and delivered first. Presence
+ * ({@link #joinPresence}) keeps each channel's members in a hash and their expiry in a sorted set;
+ * this instance refreshes its own members every ttl/3 (and adds them again after Redis comes
+ * back), so a dead instance's members expire and are dropped by the next read.
+ *
  * <p>Threads. The Redis command that goes with a change of {@link #channels} (the first
  * subscriber's SUBSCRIBE, the last one's UNSUBSCRIBE) is sent inside that change's step (see
  * {@link LocalChannels}), so one channel's commands are queued in the order of its changes.
@@ -69,8 +87,9 @@ public final class RedisBroker implements BrokerEngine {
 
 
   private final RedisKeys keys;
-  // "<random id> ": the start of every message this instance sends, so that it knows its own.
-  private final String origin = new io.agserver.core.IdGenerator().generateId().replace(" ", "") + " ";
+  // The start of every message this instance sends, so that it knows its own: a URL-safe base64
+  // id, so neither ' ' nor ':' (see deliver) is part of it.
+  private final String origin = new io.agserver.core.IdGenerator().generateId();
   private final RedisOptions options;
   private final Duration commandTimeout;
   private final ThreadFactory threads;
@@ -78,6 +97,8 @@ public final class RedisBroker implements BrokerEngine {
   private final UnaryOperator<RedisLink> decorate;
   private final InboundMessages inbound;
   private final String where;
+  // The order of history channels' publications to local subscribers; used in the inbound queue's turns.
+  private final PublicationOrder order;
   // Made by open(), on a thread of its own (see ready()); null before. Read only once connected
   // is true, or under the null checks of close().
   private volatile ClientResources resources;
@@ -101,6 +122,28 @@ public final class RedisBroker implements BrokerEngine {
   private volatile boolean linkUp;
   private volatile boolean closed;
   private volatile ScheduledFuture<?> renewal;
+  // This instance's presence members: channel -> socket id -> member. A channel's entry is changed,
+  // and the commands for it sent, inside compute on it (so a leave's HDEL never precedes a
+  // refresh's HSET of the same member).
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, OwnMember>> ownMembers = new ConcurrentHashMap<>();
+  // The refresh of own members, every ttl/3 of the shortest ttl joined with; null before the first join.
+  private ScheduledFuture<?> presenceRefresh;
+  private long presenceRefreshMs = Long.MAX_VALUE;
+  private final AtomicBoolean presenceRetry = new AtomicBoolean();
+
+  /** One of this instance's presence members, refreshed by {@link #refreshPresence} when due. */
+  private static final class OwnMember {
+    final String json;
+    final long ttlMs;
+    // System.nanoTime() by which it is refreshed again; 0: at the next refresh.
+    volatile long dueAt;
+
+    OwnMember(String json, long ttlMs) {
+      this.json = json;
+      this.ttlMs = ttlMs;
+      this.dueAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ttlMs / 3);
+    }
+  }
 
   /**
    * @param commandTimeout how long a command may wait for Redis (AGServer passes
@@ -124,6 +167,7 @@ public final class RedisBroker implements BrokerEngine {
         limit -> warn(AGError.broker("Messages from Redis arrive faster than this instance delivers them: more than "
             + limit + " wait (socketcluster.redis.queueLimit); dropping the ones beyond")));
     this.keys = new RedisKeys(options.prefix());
+    this.order = new PublicationOrder(new OrderSink());
     this.where = describeUris(options);
   }
 
@@ -155,8 +199,9 @@ public final class RedisBroker implements BrokerEngine {
     RedisLink.Listener listener = new RedisLink.Listener() {
       @Override
       public void message(String redisChannel, String payload) {
-        // Its own publishes come back (this instance is subscribed): skipped before any queue.
-        if (!payload.startsWith(origin)) {
+        // Its own publishes come back (this instance is subscribed): skipped before any queue,
+        // but for those of history channels, which order this instance's deliveries too.
+        if (!isOwnPlain(payload)) {
           inbound.offer(redisChannel, payload);
         }
       }
@@ -180,6 +225,8 @@ public final class RedisBroker implements BrokerEngine {
         LOG.info(() -> "agserver: Redis connection restored (" + where + "); renewing the unconfirmed of "
             + channels.size() + " channel subscriptions");
         renewUnconfirmed();
+        // A Redis that restarted empty lost this instance's presence members: added again now.
+        resources.eventExecutorGroup().execute(() -> refreshPresence(true));
       }
 
       @Override
@@ -322,6 +369,11 @@ public final class RedisBroker implements BrokerEngine {
    * restarted Redis has no subscriptions, and one Lettuce renews is dropped on its confirmation.
    */
   private void unsubscribeOnRedis(String channelName) {
+    inbound.offerAlways(() -> {
+      if (!channels.contains(channelName)) {
+        order.forget(channelName);
+      }
+    });
     if (!connected || closed) {
       return;
     }
@@ -345,6 +397,12 @@ public final class RedisBroker implements BrokerEngine {
     if (channelName != null) {
       channels.check(channelName, this::unsubscribeOnRedis,
           state -> state.isCompletedExceptionally() ? CompletableFuture.completedFuture(null) : state);
+      // A history channel's publications made while it was not subscribed are read and delivered.
+      inbound.offerAlways(() -> {
+        if (channels.contains(channelName)) {
+          order.resubscribed(channelName);
+        }
+      });
     }
   }
 
@@ -438,7 +496,7 @@ public final class RedisBroker implements BrokerEngine {
     CompletableFuture<Void> result = new CompletableFuture<>();
     CompletionStage<Void> sent;
     try {
-      sent = link.publish(keys.channel(channelName), origin + encoded);
+      sent = link.publish(keys.channel(channelName), origin + " " + encoded);
     } catch (RuntimeException e) {
       sent = CompletableFuture.failedFuture(e);
     }
@@ -453,17 +511,45 @@ public final class RedisBroker implements BrokerEngine {
     return result;
   }
 
+  /** Whether a message from Redis is a plain publish this instance sent ({@code <origin> <frame>}). */
+  private boolean isOwnPlain(String payload) {
+    int end = origin.length();
+    return payload.length() > end && payload.charAt(end) == ' ' && payload.startsWith(origin);
+  }
+
   /**
-   * A message from another instance, {@code <origin> <frame>}, on a worker: every local
+   * A message from another instance, on a worker: {@code <origin> <frame>} for a plain publish,
+   * {@code <origin>:<offset>:<epoch> <frame>} for a publication on a history channel (the origin
+   * holds neither ' ' nor ':', so the text before the first space tells them apart). Every local
    * subscriber gets the same frame text.
    */
   private void deliver(String redisChannel, String payload) {
     String channelName = keys.channelOf(redisChannel);
-    if (channelName == null || !channels.contains(channelName)) {
+    if (channelName == null) {
+      return;
+    }
+    if (!channels.contains(channelName)) {
+      order.forget(channelName);
       return;
     }
     int space = payload.indexOf(' ');
     String frame = space < 0 ? payload : payload.substring(space + 1);
+    StreamPosition position = null;
+    int colon = space < 0 ? -1 : payload.lastIndexOf(':', space);
+    if (colon >= 0) {
+      int first = payload.indexOf(':');
+      try {
+        position = new StreamPosition(Long.parseLong(payload.substring(first + 1, colon)),
+            payload.substring(colon + 1, space));
+      } catch (RuntimeException e) {
+        warn(AGError.broker("Dropped a message from Redis on " + redisChannel + " with a malformed position: "
+            + payload.substring(0, space)));
+        return;
+      }
+      // Decoded when it is delivered (not at all for the echo of an own publication).
+      order.arrived(new PublicationOrder.Item(channelName, null, frame, position, true));
+      return;
+    }
     Object data;
     try {
       data = dataOf(frame);
@@ -481,6 +567,345 @@ public final class RedisBroker implements BrokerEngine {
       return inner.containsKey("data") ? inner.get("data") : Undefined.INSTANCE;
     }
     throw new IllegalArgumentException("not a #publish frame");
+  }
+
+  // ---- history ----
+
+  /**
+   * One script call ({@link HistoryScripts#PUBLISH}): the next offset, the append to the stream,
+   * the publish to the other instances. This instance's subscribers get the publication once Redis
+   * gave it its position, through the queue deliveries from Redis take (in the order of the
+   * replies, which is the order of this instance's publishes on the channel). A failure is a
+   * BrokerError, and then no subscriber anywhere has the publication.
+   */
+  @Override
+  public CompletionStage<StreamPosition> publishWithHistory(String channelName, Object data, HistoryOptions history) {
+    String encoded;
+    try {
+      encoded = codec.encode(AGSimpleBroker.publishPacket(channelName, data));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<List<Object>> reply = script("Failed to publish to the " + channelName + " channel",
+        HistoryScripts.PUBLISH, new String[] {keys.history(channelName), keys.meta(channelName)},
+        keys.channel(channelName), origin, encoded, String.valueOf(history.size()),
+        String.valueOf(history.ttl().toMillis()), newEpoch(), options.cluster() ? "spublish" : "publish");
+    CompletableFuture<StreamPosition> result = new CompletableFuture<>();
+    reply.whenComplete((values, error) -> {
+      if (error != null) {
+        result.completeExceptionally(error);
+        return;
+      }
+      StreamPosition position;
+      try {
+        position = new StreamPosition(((Number) values.get(0)).longValue(), (String) values.get(1));
+      } catch (RuntimeException e) {
+        result.completeExceptionally(AGError.broker("Redis answered the publish to the " + channelName
+            + " channel with " + values));
+        return;
+      }
+      inbound.offer(() -> {
+        if (channels.contains(channelName)) {
+          order.arrived(new PublicationOrder.Item(channelName, data, encoded, position, false));
+        }
+      });
+      result.complete(position);
+    });
+    return handOff(result);
+  }
+
+  /** One script call ({@link HistoryScripts#READ}); its reply is decoded on a worker. */
+  @Override
+  public CompletionStage<HistoryPage> history(String channelName, StreamPosition since, int limit,
+      HistoryOptions history) {
+    CompletableFuture<List<Object>> reply = script("Failed to read the history of the " + channelName + " channel",
+        HistoryScripts.READ, new String[] {keys.history(channelName), keys.meta(channelName)},
+        newEpoch(), String.valueOf(history.ttl().toMillis()), since == null ? "" : since.epoch(),
+        since == null ? "0" : String.valueOf(since.offset()), String.valueOf(Math.max(limit, 0)));
+    return handOff(reply, values -> {
+      HistoryRead read = HistoryRead.of(values);
+      check(channelName, since, read);
+      List<Publication> publications = new ArrayList<>(read.entries().size());
+      for (PublicationOrder.Entry entry : read.entries()) {
+        try {
+          publications.add(new Publication(entry.offset(), dataOf(entry.frame())));
+        } catch (RuntimeException e) {
+          warn(AGError.broker("Skipped an entry of the history of the " + channelName
+              + " channel that is not a #publish packet: " + e.getMessage()));
+        }
+      }
+      return new HistoryPage(read.epoch(), read.offset(), publications);
+    });
+  }
+
+  /** The reply of {@link HistoryScripts#READ}. */
+  private record HistoryRead(long offset, String epoch, long oldest, List<PublicationOrder.Entry> entries) {
+    static HistoryRead of(List<Object> values) {
+      List<?> flat = (List<?>) values.get(3);
+      List<PublicationOrder.Entry> entries = new ArrayList<>(flat.size() / 2);
+      for (int i = 0; i + 1 < flat.size(); i += 2) {
+        String id = (String) flat.get(i);
+        entries.add(new PublicationOrder.Entry(Long.parseLong(id.substring(0, id.indexOf('-'))), (String) flat.get(i + 1)));
+      }
+      return new HistoryRead(((Number) values.get(0)).longValue(), (String) values.get(1),
+          ((Number) values.get(2)).longValue(), entries);
+    }
+  }
+
+  /** Fails with UnrecoverablePositionError when the read cannot give all the publications after {@code since}. */
+  private static void check(String channelName, StreamPosition since, HistoryRead read) {
+    long offset = read.offset();
+    String epoch = read.epoch();
+    long oldest = read.oldest();
+    if (since != null) {
+      if (!since.epoch().equals(epoch)) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel is in epoch " + epoch
+            + ", not " + since.epoch() + ": the publications since that position are lost");
+      }
+      if (since.offset() > offset) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel ends at offset "
+            + offset + ", before " + since.offset());
+      }
+      if (since.offset() < offset && (oldest <= 0 || oldest > since.offset() + 1)) {
+        throw AGError.unrecoverablePosition("The history of the " + channelName + " channel keeps offsets from "
+            + oldest + " on: the publications after " + since.offset() + " are not all kept");
+      }
+    }
+  }
+
+  /** What {@link #order} asks of the engine; called in the inbound queue's turns, on a worker. */
+  private final class OrderSink implements PublicationOrder.Sink {
+    @Override
+    public void deliver(PublicationOrder.Item item) {
+      Object data = item.data();
+      if (data == null) {
+        try {
+          data = dataOf(item.frame());
+        } catch (RuntimeException e) {
+          warn(AGError.broker("Dropped a publication of the " + item.channel() + " channel that is not a #publish packet: "
+              + e.getMessage()));
+          return;
+        }
+      }
+      channels.deliverPublication(item.channel(), data, item.frame(), item.position(), RedisBroker.this::warn);
+    }
+
+    @Override
+    public void readGap(String channelName, StreamPosition since) {
+      // Reads without making an epoch: a channel whose history is gone reads as epoch "".
+      script("Failed to read the history of the " + channelName + " channel", HistoryScripts.READ,
+          new String[] {keys.history(channelName), keys.meta(channelName)},
+          newEpoch(), "0", since.epoch(), String.valueOf(since.offset()), "0").whenComplete((values, error) ->
+              inbound.offerAlways(() -> {
+                if (error != null) {
+                  order.repaired(channelName, null, null, Failures.unwrap(error).getMessage());
+                  return;
+                }
+                HistoryRead read;
+                try {
+                  read = HistoryRead.of(values);
+                  check(channelName, since, read);
+                } catch (RuntimeException e) {
+                  order.repaired(channelName, null, null, e.getMessage());
+                  return;
+                }
+                order.repaired(channelName, read.epoch(), read.entries(), null);
+              }));
+    }
+
+    @Override
+    public void recheck(String channelName) {
+      if (closed) {
+        return;
+      }
+      resources.eventExecutorGroup().schedule(() -> inbound.offerAlways(() -> order.timedOut(channelName)),
+          commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void lost(String channelName, StreamPosition since, String why) {
+      warn(AGError.unrecoverablePosition("Publications of the " + channelName + " channel after offset "
+          + since.offset() + " (epoch " + since.epoch() + ") did not reach this instance and cannot be read back: " + why));
+    }
+  }
+
+  /** A new epoch: 12 random URL-safe base64 characters (neither ' ' nor ':', see deliver). */
+  private static String newEpoch() {
+    byte[] bytes = new byte[9];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(bytes);
+    return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  // ---- presence ----
+
+  /**
+   * Stores the member (its expiry now + ttl, in Redis's clock) and remembers it, so that this
+   * instance refreshes it every ttl/3 and adds it again after Redis lost it. A join that fails is
+   * forgotten (the caller has its BrokerError).
+   */
+  @Override
+  public CompletionStage<Void> joinPresence(String channelName, PresenceMember member, Duration ttl) {
+    String json;
+    try {
+      Map<String, Object> stored = new java.util.LinkedHashMap<>();
+      stored.put("id", member.id());
+      stored.put("user", member.user());
+      json = JsonCodec.instance().encode(stored);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (!connected || closed) {
+      return CompletableFuture.failedFuture(notConnected());
+    }
+    long ttlMs = Math.max(ttl.toMillis(), 1);
+    OwnMember own = new OwnMember(json, ttlMs);
+    @SuppressWarnings("unchecked")
+    CompletableFuture<List<Object>>[] sent = new CompletableFuture[1];
+    ownMembers.compute(channelName, (name, members) -> {
+      ConcurrentHashMap<String, OwnMember> held = members == null ? new ConcurrentHashMap<>() : members;
+      held.put(member.id(), own);
+      sent[0] = script("Failed to join the presence of the " + channelName + " channel", PresenceScripts.JOIN,
+          presenceKeys(channelName), String.valueOf(ttlMs), member.id(), json);
+      return held;
+    });
+    schedulePresenceRefresh(ttlMs / 3);
+    sent[0].whenComplete((ok, error) -> {
+      if (error != null) {
+        ownMembers.computeIfPresent(channelName, (name, members) -> {
+          members.remove(member.id(), own);
+          return members.isEmpty() ? null : members;
+        });
+      }
+    });
+    return handOff(sent[0], values -> null);
+  }
+
+  @Override
+  public CompletionStage<Void> leavePresence(String channelName, String memberId) {
+    @SuppressWarnings("unchecked")
+    CompletableFuture<List<Object>>[] sent = new CompletableFuture[1];
+    ownMembers.compute(channelName, (name, members) -> {
+      if (members != null) {
+        members.remove(memberId);
+      }
+      sent[0] = script("Failed to leave the presence of the " + channelName + " channel", PresenceScripts.LEAVE,
+          presenceKeys(channelName), memberId);
+      return members == null || members.isEmpty() ? null : members;
+    });
+    return handOff(sent[0], values -> null);
+  }
+
+  /** One script call ({@link PresenceScripts#READ}): drops the expired members, returns the others. */
+  @Override
+  public CompletionStage<List<PresenceMember>> presence(String channelName) {
+    CompletableFuture<List<Object>> reply = script("Failed to read the presence of the " + channelName + " channel",
+        PresenceScripts.READ, presenceKeys(channelName));
+    return handOff(reply, values -> {
+      List<PresenceMember> members = new ArrayList<>(values.size() / 2);
+      for (int i = 0; i + 1 < values.size(); i += 2) {
+        String id = (String) values.get(i);
+        Object user = JsonCodec.instance().decode((String) values.get(i + 1)) instanceof Map<?, ?> stored
+            ? stored.get("user") : null;
+        members.add(new PresenceMember(id, user));
+      }
+      return members;
+    });
+  }
+
+  private String[] presenceKeys(String channelName) {
+    return new String[] {keys.presence(channelName), keys.presenceExpiry(channelName)};
+  }
+
+  /** Runs the refresh every {@code periodMs} at most, sooner if a join asks for less. */
+  private synchronized void schedulePresenceRefresh(long periodMs) {
+    long period = Math.max(periodMs, 10);
+    if (closed || period >= presenceRefreshMs) {
+      return;
+    }
+    if (presenceRefresh != null) {
+      presenceRefresh.cancel(false);
+    }
+    presenceRefreshMs = period;
+    presenceRefresh = resources.eventExecutorGroup().scheduleWithFixedDelay(
+        () -> refreshPresence(false), period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stores again this instance's members that are due (all of them with {@code all}: Redis is back
+   * and may have lost them), one script call per channel and ttl. On Lettuce's computation
+   * executor; no application code runs here. A failed refresh is tried again at the next turn.
+   */
+  private void refreshPresence(boolean all) {
+    if (closed || !connected) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (String channelName : new ArrayList<>(ownMembers.keySet())) {
+      ownMembers.computeIfPresent(channelName, (name, members) -> {
+        Map<Long, List<Map.Entry<String, OwnMember>>> dueByTtl = new java.util.HashMap<>();
+        for (Map.Entry<String, OwnMember> entry : members.entrySet()) {
+          if (all || entry.getValue().dueAt - now <= 0) {
+            dueByTtl.computeIfAbsent(entry.getValue().ttlMs, ttl -> new ArrayList<>()).add(entry);
+          }
+        }
+        dueByTtl.forEach((ttl, due) -> {
+          List<String> args = new ArrayList<>(1 + 2 * due.size());
+          args.add(String.valueOf(ttl));
+          for (Map.Entry<String, OwnMember> entry : due) {
+            entry.getValue().dueAt = now + TimeUnit.MILLISECONDS.toNanos(ttl / 3);
+            args.add(entry.getKey());
+            args.add(entry.getValue().json);
+          }
+          script("Failed to refresh the presence of the " + name + " channel", PresenceScripts.JOIN,
+              presenceKeys(name), args.toArray(String[]::new)).whenComplete((ok, error) -> {
+                if (error != null) {
+                  due.forEach(entry -> entry.getValue().dueAt = 0);
+                  LOG.log(Level.FINE, "agserver: " + error.getMessage(), error);
+                  retryPresenceRefresh();
+                }
+              });
+        });
+        return members;
+      });
+    }
+  }
+
+  /**
+   * A refresh failed (the command connection may come back after the subscription one): the due
+   * members are tried again soon rather than a third of a ttl later.
+   */
+  private void retryPresenceRefresh() {
+    if (!closed && presenceRetry.compareAndSet(false, true)) {
+      resources.eventExecutorGroup().schedule(() -> {
+        presenceRetry.set(false);
+        refreshPresence(false);
+      }, RETRY_MAX_MS / 5, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * One script call on the link; fails at once when not connected. Completes (on Lettuce's thread)
+   * with the reply, or a BrokerError that starts with {@code what}.
+   */
+  private CompletableFuture<List<Object>> script(String what, LuaScript script, String[] scriptKeys, String... args) {
+    if (!connected || closed) {
+      return CompletableFuture.failedFuture(notConnected());
+    }
+    CompletableFuture<List<Object>> result = new CompletableFuture<>();
+    CompletionStage<List<Object>> sent;
+    try {
+      sent = link.script(script, scriptKeys, args);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    }
+    sent.whenComplete((values, error) -> {
+      if (error == null) {
+        result.complete(values);
+      } else {
+        result.completeExceptionally(AGError.broker(what + " - " + describe(error)));
+      }
+    });
+    return result;
   }
 
   // ---- the rest ----
@@ -526,6 +951,12 @@ public final class RedisBroker implements BrokerEngine {
     if (task != null) {
       task.cancel(false);
     }
+    synchronized (this) {
+      if (presenceRefresh != null) {
+        presenceRefresh.cancel(false);
+      }
+    }
+    ownMembers.clear();
     channels.clear();
     unconfirmed.clear();
     RedisLink openLink;
@@ -579,6 +1010,26 @@ public final class RedisBroker implements BrokerEngine {
         result.complete(value);
       } else {
         result.completeExceptionally(error);
+      }
+    }));
+    return result;
+  }
+
+  /**
+   * As {@link #handOff(CompletableFuture)}, with {@code then} applied to the value on the worker;
+   * what it throws fails the result as it is (an AGError stays an AGError, not wrapped).
+   */
+  private <R, T> CompletableFuture<T> handOff(CompletableFuture<R> source, java.util.function.Function<R, T> then) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    source.whenComplete((value, error) -> workers.execute(() -> {
+      if (error != null) {
+        result.completeExceptionally(Failures.unwrap(error));
+        return;
+      }
+      try {
+        result.complete(then.apply(value));
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
       }
     }));
     return result;

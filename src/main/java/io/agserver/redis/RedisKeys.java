@@ -3,16 +3,40 @@ package io.agserver.redis;
 /**
  * Names in Redis. A channel {@code c} is the Redis channel {@code <prefix>:{c}}: the prefix keeps
  * deployments that share a Redis apart, and the braces are a Redis Cluster hash tag, so every
- * key of one channel (its pub/sub channel now, its history and presence later) falls in one hash
- * slot, where one script can reach them all. A channel name holding a {@code }} still works: the
- * tag then ends there, the same for all of that channel's keys.
+ * key of one channel falls in one hash slot, where one script can reach them all. A channel name
+ * holding a {@code }} still works: the tag then ends there, the same for all of that channel's keys.
+ *
+ * <p>A history channel keeps {@code <prefix>:history:{c}} (a stream, one entry per publication,
+ * id {@code <offset>-1}, field {@code f} the encoded #publish frame) and {@code <prefix>:meta:{c}}
+ * (a hash: {@code e} the epoch, {@code o} the latest offset). Presence keeps
+ * {@code <prefix>:presence:{c}} (a hash: socket id to the member's JSON) and
+ * {@code <prefix>:presence-expiry:{c}} (a sorted set: socket id scored by its expiry, in ms of
+ * Redis's clock).
  */
 final class RedisKeys {
 
+  private final String prefix;
   private final String channelPrefix;
 
   RedisKeys(String prefix) {
+    this.prefix = prefix;
     this.channelPrefix = prefix + ":{";
+  }
+
+  String history(String channel) {
+    return prefix + ":history:{" + channel + "}";
+  }
+
+  String meta(String channel) {
+    return prefix + ":meta:{" + channel + "}";
+  }
+
+  String presence(String channel) {
+    return prefix + ":presence:{" + channel + "}";
+  }
+
+  String presenceExpiry(String channel) {
+    return prefix + ":presence-expiry:{" + channel + "}";
   }
 
   String channel(String channel) {

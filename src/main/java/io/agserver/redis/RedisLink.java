@@ -41,6 +41,13 @@ interface RedisLink {
   /** One PUBLISH (SPUBLISH in a cluster): completes with Redis's reply. */
   CompletionStage<Void> publish(String redisChannel, String payload);
 
+  /**
+   * Runs a script whose keys all share one hash slot, on the connection publishes take (in a
+   * cluster, the slot's primary): one caller's calls, and its publishes, reach Redis in the order
+   * made. Completes with the script's array reply, on Lettuce's I/O thread.
+   */
+  CompletionStage<java.util.List<Object>> script(LuaScript script, String[] keys, String... args);
+
   /** Closes the connections; completes when they are closed. */
   java.util.concurrent.CompletableFuture<Void> close();
 }

@@ -23,6 +23,8 @@ final class StandaloneLink implements RedisLink {
   // Set once by connect(), read by every command: volatile, one writer.
   private volatile StatefulRedisPubSubConnection<String, String> subscriptions;
   private volatile StatefulRedisConnection<String, String> commands;
+  // The scripts Redis has run for the commands connection since it last connected (see LuaScript).
+  private final java.util.Set<String> loadedScripts = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   StandaloneLink(ClientResources resources, String uri, Duration timeout, int queueLimit, Listener listener) {
     this.uri = LettuceSetup.uri(uri);
@@ -40,6 +42,10 @@ final class StandaloneLink implements RedisLink {
 
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+        if (connection == commands) {
+          // The Redis it reconnects to may have restarted without them.
+          loadedScripts.clear();
+        }
         if (connection.isClosed()) {
           // Closed on purpose (close(), a cluster node that left): no reconnect follows.
           return;
@@ -102,6 +108,10 @@ final class StandaloneLink implements RedisLink {
     return commands.async().publish(redisChannel, payload).thenApply(receivers -> null);
   }
 
+  @Override
+  public CompletionStage<java.util.List<Object>> script(LuaScript script, String[] keys, String... args) {
+    return script.run(commands.async(), loadedScripts, keys, args);
+  }
 
   /** Closes every connection of the client, then completes. */
   @Override

@@ -413,6 +413,11 @@ class RedisBrokerTest {
     }
 
     @Override
+    public java.util.concurrent.CompletionStage<List<Object>> script(LuaScript script, String[] keys, String... args) {
+      return inner.script(script, keys, args);
+    }
+
+    @Override
     public CompletableFuture<Void> close() {
       return inner.close();
     }

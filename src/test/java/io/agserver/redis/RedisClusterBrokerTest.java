@@ -20,7 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.agserver.config.RedisOptions;
 import io.agserver.core.ManagedThreads;
+import io.agserver.protocol.AGError;
+import io.agserver.pubsub.HistoryOptions;
+import io.agserver.pubsub.HistoryPage;
+import io.agserver.pubsub.PresenceMember;
+import io.agserver.pubsub.Publication;
 import io.agserver.pubsub.RecordingSubscriber;
+import io.agserver.pubsub.StreamPosition;
 
 /** The Redis engine of two instances on a three-node Redis Cluster, with sharded pub/sub. */
 class RedisClusterBrokerTest {
@@ -46,9 +52,13 @@ class RedisClusterBrokerTest {
   }
 
   private static RedisBroker broker() throws Exception {
+    return broker("test");
+  }
+
+  private static RedisBroker broker(String prefix) throws Exception {
     // Seeds as an operator lists them; one is enough for Lettuce to find the others.
     List<String> seeds = nodes.stream().map(RedisProcess::uri).toList();
-    RedisBroker broker = new RedisBroker(new RedisOptions(seeds, "test", true, 2_000, 1_000),
+    RedisBroker broker = new RedisBroker(new RedisOptions(seeds, prefix, true, 2_000, 1_000),
         Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis-cluster"), java.util.concurrent.ForkJoinPool.commonPool());
     broker.onError(warnings::add);
     brokers.add(broker);
@@ -115,5 +125,68 @@ class RedisClusterBrokerTest {
     }
     assertEquals(channelCount, seen.size());
     assertEquals(3, shardsInUse);
+  }
+
+  @Test
+  void historyChannelsOnEveryShardGetConsecutiveOffsetsAcrossInstancesAndReadBack() throws Exception {
+    // A prefix of their own: the first test counts the channels of "test".
+    RedisBroker a = broker("hist");
+    RedisBroker b = broker("hist");
+    HistoryOptions keep = new HistoryOptions(5, java.time.Duration.ofMinutes(5));
+    int channelCount = 12;
+    int perChannel = 10;
+    List<RecordingSubscriber> onB = new ArrayList<>();
+    for (int i = 0; i < channelCount; i++) {
+      RecordingSubscriber recorder = new RecordingSubscriber("hb" + i);
+      b.subscribeSocket(recorder, "hist-" + i).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      onB.add(recorder);
+    }
+    Set<Integer> slotsOwners = new HashSet<>();
+    for (int i = 0; i < channelCount; i++) {
+      String channel = "hist-" + i;
+      List<StreamPosition> positions = new ArrayList<>();
+      for (int n = 0; n < perChannel; n++) {
+        positions.add((n % 2 == 0 ? a : b).publishWithHistory(channel, n, keep).toCompletableFuture().get(20, TimeUnit.SECONDS));
+      }
+      String epoch = positions.get(0).epoch();
+      for (int n = 0; n < perChannel; n++) {
+        assertEquals(new StreamPosition(n + 1, epoch), positions.get(n), channel);
+      }
+      RecordingSubscriber recorder = onB.get(i);
+      await().atMost(Duration.ofSeconds(20)).until(() -> recorder.received.size() >= perChannel);
+      assertEquals(positions, recorder.positions(), channel + ": each publication once, in order, with its position");
+      HistoryPage page = a.history(channel, new StreamPosition(6, epoch), 0, keep).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      assertEquals(List.of(7L, 8L, 9L, 10L), page.publications().stream().map(Publication::offset).toList());
+      assertEquals(6, ((Number) page.publications().get(0).data()).intValue());
+      java.util.concurrent.ExecutionException lost = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class,
+          () -> b.history(channel, new StreamPosition(2, epoch), 0, keep).toCompletableFuture().get(20, TimeUnit.SECONDS));
+      assertEquals("UnrecoverablePositionError", ((AGError) lost.getCause()).name());
+      for (int k = 0; k < nodes.size(); k++) {
+        if (nodes.get(k).cli("EXISTS", "hist:history:{" + channel + "}").trim().equals("1")) {
+          slotsOwners.add(k);
+        }
+      }
+    }
+    assertEquals(3, slotsOwners.size(), "the history channels live on every shard");
+  }
+
+  @Test
+  void presenceOnEveryShardIsSharedByBothInstances() throws Exception {
+    RedisBroker a = broker("hist");
+    RedisBroker b = broker("hist");
+    java.time.Duration ttl = java.time.Duration.ofMinutes(1);
+    for (int i = 0; i < 12; i++) {
+      String channel = "present-" + i;
+      a.joinPresence(channel, new PresenceMember("a" + i, "ann"), ttl).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      b.joinPresence(channel, new PresenceMember("b" + i, null), ttl).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      for (RedisBroker reader : List.of(a, b)) {
+        List<PresenceMember> members = reader.presence(channel).toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(Set.of(new PresenceMember("a" + i, "ann"), new PresenceMember("b" + i, null)), new HashSet<>(members));
+      }
+      a.leavePresence(channel, "a" + i).toCompletableFuture().get(20, TimeUnit.SECONDS);
+      assertEquals(List.of(new PresenceMember("b" + i, null)),
+          b.presence(channel).toCompletableFuture().get(20, TimeUnit.SECONDS));
+    }
   }
 }
