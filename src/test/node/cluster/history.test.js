@@ -113,7 +113,7 @@ for (const engine of ['memory', 'redis']) {
       reader.connect();
       await h.waitFor(() => markers(got).length === 2, 20000, 'the marker after the reconnect');
       await publisher.invokePublish(name, 'after');
-      await h.waitFor(() => dataOf(got).length === 6, 20000, 'every publication');
+      await h.waitFor(() => dataOf(got).length === 6, 20000, () => `every publication: ${JSON.stringify(got)}`);
       const epoch = markers(got)[0].epoch;
       assert.deepEqual(got, [
         {offset: 0, epoch, recovered: true},

@@ -369,11 +369,11 @@ public final class RedisBroker implements BrokerEngine {
    * restarted Redis has no subscriptions, and one Lettuce renews is dropped on its confirmation.
    */
   private void unsubscribeOnRedis(String channelName) {
-    inbound.offerAlways(() -> {
-      if (!channels.contains(channelName)) {
-        order.forget(channelName);
-      }
-    });
+    // The channel's order starts again with its next holder, even one that comes before this
+    // turn runs: what the last one saw (its last offset) would make the next one's first
+    // publication look like a gap, and read publications it subscribed too late for (or
+    // recovered itself) from the history, twice.
+    inbound.offerAlways(() -> order.forget(channelName));
     if (!connected || closed) {
       return;
     }

@@ -348,9 +348,15 @@ class RedisBrokerTest {
     b.invokePublish("where", 1).thenRun(() -> threads.add("published " + Thread.currentThread().getName()))
         .toCompletableFuture().get(20, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(20)).until(() -> threads.size() == 3);
+    // A stage already complete when handed out runs its dependents on the caller's thread (here
+    // the test's); one completed later, on a worker: never on Lettuce's (test-redis-...) threads.
+    String caller = Thread.currentThread().getName();
     for (String entry : threads) {
-      assertTrue(entry.contains("test-worker"), entry);
+      assertTrue(entry.contains("test-worker") || entry.endsWith(" " + caller), entry);
+      assertFalse(entry.contains("test-redis"), entry);
     }
+    assertTrue(threads.stream().anyMatch(entry -> entry.startsWith("deliver test-worker")),
+        "a delivery from Redis runs on a worker: " + threads);
   }
 
   @Test
