@@ -1,8 +1,14 @@
 'use strict';
-// The demo page (src/main/webapp) in headless Chromium: two pages sign in as two users, see each
-// other as connected, and a message sent in one appears in the other (both ways); switching to
-// another channel leaves the first one's messages behind. Screenshots of both pages go to
-// SCREENSHOT_DIR.
+// The demo page (src/main/webapp) in headless Chromium, on a server that keeps history and
+// presence for chat/* (.ci/verify-step browser sets them):
+// - two pages sign in as two users, see each other as here, and a message sent in one appears in
+//   the other (both ways); switching to another channel leaves the first one behind;
+// - a page that joins after messages were sent shows them (#history) before the live ones, each
+//   once; who is here (#presence and its notifications) drops a page that closes;
+// - a page whose connection drops while the other page sends shows what it missed, once each and
+//   in order, once the client has reconnected by itself, and says how many it recovered;
+// - without js/socketcluster-client.min.js (a build without npm) the page says so.
+// Screenshots of the pages go to SCREENSHOT_DIR.
 //
 //   BASE_URL=http://127.0.0.1:PORT/ SCREENSHOT_DIR=target/browser node --test chat.test.js
 //
@@ -23,9 +29,26 @@ let browser;
 const pages = [];
 const problems = [];
 
+const DEFAULT_ROOMS = ['general', 'random', 'help'];
+// socketcluster-client's own wait before it reconnects after a lost connection: 10 to 20 s.
+const RECONNECT_TIMEOUT = 45000;
+// Channels of this run's own (the server may have kept others' history).
+const run = Date.now().toString(36);
+
 async function openAs(name, room = 'general') {
   // One browser context per user: separate storage, like two people on two machines.
   const context = await browser.newContext({viewport: {width: 1000, height: 640}});
+  // The page's WebSockets, so that a test can cut its connection as a network would.
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.testSockets = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.testSockets.push(this);
+      }
+    };
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('pageerror', (error) => problems.push(`${name}: page error: ${error.message}`));
@@ -46,11 +69,24 @@ async function openAs(name, room = 'general') {
     'the page has no js/socketcluster-client.min.js (the frontend step of the build did not run)');
   await page.locator('#status[data-state="online"]').waitFor();
   await page.fill('#name', name);
-  await page.selectOption('#signin-room', room);
+  await page.selectOption('#signin-room', DEFAULT_ROOMS.includes(room) ? room : 'help');
   await page.click('#signin button[type=submit]');
   await page.locator('#chat').waitFor({state: 'visible'});
+  if (!DEFAULT_ROOMS.includes(room)) {
+    // A channel of the test's own, so that what other tests sent is not in its history.
+    await page.fill('#new-room-name', room);
+    await page.click('#new-room button[type=submit]');
+  }
+  await page.locator('#room-title', {hasText: '#' + room}).waitFor();
+  await here(page, name).waitFor();
   return page;
 }
+
+// The entry of NAME in the page's who-is-here list.
+const here = (page, name) => page.locator(`#people li[data-name="${name}"]`);
+
+// The texts of the messages the page shows, in order.
+const texts = (page) => page.locator('#messages li:not(.system) .text').allTextContents();
 
 async function send(page, text) {
   await page.fill('#text', text);
@@ -82,8 +118,8 @@ test('two users chat through agserver', async () => {
 
   // Presence: each page lists both users, in #general.
   for (const page of [alice, bob]) {
-    await page.locator('#people li[data-name="alice"].here').waitFor();
-    await page.locator('#people li[data-name="bob"].here').waitFor();
+    await here(page, 'alice').waitFor();
+    await here(page, 'bob').waitFor();
     assert.equal(await page.locator('#room-title').textContent(), '#general');
   }
 
@@ -101,10 +137,13 @@ test('two users chat through agserver', async () => {
   await alice.screenshot({path: path.join(screenshots, 'chat-alice.png')});
   await bob.screenshot({path: path.join(screenshots, 'chat-bob.png')});
 
-  // Bob moves to #random: alice sees where he is; what she says in #general no longer reaches him.
+  // Bob moves to #random: he is no longer here for alice; what she says in #general no longer
+  // reaches him.
   await bob.click('#rooms button[data-room="random"]');
   await bob.locator('#room-title', {hasText: '#random'}).waitFor();
-  await alice.locator('#people li[data-name="bob"]:not(.here)', {hasText: '#random'}).waitFor();
+  await here(alice, 'bob').waitFor({state: 'detached'});
+  await here(bob, 'bob').waitFor();
+  assert.equal(await here(bob, 'alice').count(), 0);
   await send(alice, 'Anyone still in general?');
   await message(alice, 'alice', 'Anyone still in general?').waitFor();
   await send(bob, 'I am in random now');
@@ -113,4 +152,93 @@ test('two users chat through agserver', async () => {
   assert.equal(await message(alice, 'bob', 'I am in random now').count(), 0);
 
   assert.deepEqual(problems, []);
+});
+
+test('a page that joins shows the recent messages, and who is here follows presence', async () => {
+  const carol = await openAs('carol', 'history-' + run);
+  for (const text of ['first', 'second', 'third']) {
+    await send(carol, text);
+    await message(carol, 'carol', text).waitFor();
+  }
+
+  // Dave joins afterwards: the three come from the channel's history, in order, once each.
+  const dave = await openAs('dave', 'history-' + run);
+  await message(dave, 'carol', 'third').waitFor();
+  assert.deepEqual(await texts(dave), ['first', 'second', 'third']);
+  for (const page of [carol, dave]) {
+    await here(page, 'carol').waitFor();
+    await here(page, 'dave').waitFor();
+  }
+  assert.equal(await here(dave, 'dave').textContent(), 'dave (you)');
+
+  // Then the live ones, without the history again.
+  await send(carol, 'fourth');
+  await message(dave, 'carol', 'fourth').waitFor();
+  assert.deepEqual(await texts(dave), ['first', 'second', 'third', 'fourth']);
+  await dave.screenshot({path: path.join(screenshots, 'chat-history-dave.png')});
+
+  // Dave closes his page: he leaves carol's list.
+  await dave.context().close();
+  await here(carol, 'dave').waitFor({state: 'detached'});
+  await here(carol, 'carol').waitFor();
+  await carol.screenshot({path: path.join(screenshots, 'chat-presence-carol.png')});
+
+  assert.deepEqual(problems, []);
+});
+
+test('a page whose connection drops shows what it missed once each after it reconnects', async () => {
+  const erin = await openAs('erin', 'recovery-' + run);
+  const frank = await openAs('frank', 'recovery-' + run);
+  await here(erin, 'frank').waitFor();
+  await send(erin, 'before the cut');
+  await message(frank, 'erin', 'before the cut').waitFor();
+
+  // Frank's connection is cut (closed with a code the client does not take as final, so it
+  // reconnects by itself after its usual delay, as after a network failure): erin sees him go.
+  const sockets = await frank.evaluate(() => window.testSockets.length);
+  await frank.evaluate(() => window.testSockets.at(-1).close(3000, 'cut by the test'));
+  await frank.locator('#status[data-state="reconnecting"]').waitFor();
+  await here(erin, 'frank').waitFor({state: 'detached'});
+
+  // Erin sends three while frank is away (the server confirmed each).
+  const missed = ['missed one', 'missed two', 'missed three'];
+  for (const text of missed) {
+    await send(erin, text);
+    await message(erin, 'erin', text).waitFor();
+  }
+  assert.equal(await frank.locator('#status').getAttribute('data-state'), 'reconnecting',
+    'frank reconnected before erin had sent (the client waits 10 s at least)');
+  assert.equal(await frank.evaluate(() => window.testSockets.length), sockets);
+
+  // Frank's client reconnects on its own and resubscribes from where the page was: the three
+  // come once each, in order, and the page says how many it recovered.
+  await frank.locator('#status[data-state="online"]').waitFor({timeout: RECONNECT_TIMEOUT});
+  await frank.locator('#sync[data-state="recovered"]').waitFor();
+  assert.equal(await frank.locator('#sync').getAttribute('data-missed'), '3');
+  assert.equal(await frank.locator('#sync').textContent(), 'recovered 3 missed messages');
+  assert.deepEqual(await texts(frank), ['before the cut', ...missed]);
+  // Frank is back in erin's list (under his new socket id) and hers, and live again.
+  await here(erin, 'frank').waitFor();
+  await here(frank, 'erin').waitFor();
+  await send(erin, 'welcome back');
+  await message(frank, 'erin', 'welcome back').waitFor();
+  assert.deepEqual(await texts(frank), ['before the cut', ...missed, 'welcome back']);
+  await frank.screenshot({path: path.join(screenshots, 'chat-recovered-frank.png')});
+
+  assert.deepEqual(problems, []);
+});
+
+test('without the browser client the page says it is missing', async () => {
+  const context = await browser.newContext({viewport: {width: 1000, height: 640}});
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.route('**/js/socketcluster-client.min.js', (route) => route.fulfill({status: 404, body: ''}));
+  await page.goto(baseUrl);
+  await page.locator('body[data-client="missing"]').waitFor({state: 'attached'});
+  await page.locator('#missing-client').waitFor();
+  assert.equal(await page.locator('#signin button[type=submit]').isDisabled(), true);
+  assert.deepEqual(errors, []);
+  await context.close();
 });
