@@ -300,4 +300,34 @@ class HistoryPresenceTest {
         java.util.concurrent.ExecutionException.class, () -> future.get(10, java.util.concurrent.TimeUnit.SECONDS));
     return failed.getCause();
   }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void aDeliveryStillOnItsWayWhenTheHistoryWasReadIsNotSentTwice() throws Exception {
+    server(Map.of("history.channels", "chat"));
+    publish("chat", "a");
+    String epoch = server.exchange().history("chat", null, 1).toCompletableFuture().join().epoch();
+    publish("chat", "b");
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = connect(transport);
+    socket.receive("{\"event\":\"#subscribe\",\"cid\":2,\"data\":{\"channel\":\"chat\",\"data\":{\"recover\":{\"offset\":1,\"epoch\":\""
+        + epoch + "\"}}}}");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> published(transport, "chat").size() == 2);
+    // The live delivery of b (offset 2), which the replay already sent, arrives late (another
+    // connection than the history read's, a queue behind a slow subscriber).
+    socket.deliverPublication("chat", "b", null, new StreamPosition(2, epoch));
+    publish("chat", "c");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> published(transport, "chat").size() >= 3);
+    assertEquals(List.of(Map.of("offset", 2, "epoch", epoch, "data", "b"), Map.of("offset", 2, "epoch", epoch, "recovered", true),
+        Map.of("offset", 3, "epoch", epoch, "data", "c")), published(transport, "chat"));
+
+    // The same for a server-side channel recovering from a kept position.
+    List<Object> got = new CopyOnWriteArrayList<>();
+    server.exchange().channel("chat").stream().consume(got::add);
+    server.exchange().subscribe("chat", new StreamPosition(2, epoch)).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    server.exchange().deliverPublication("chat", "c", null, new StreamPosition(3, epoch));
+    publish("chat", "d");
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> got.contains("d"));
+    assertEquals(List.of("c", "d"), got);
+  }
 }

@@ -139,9 +139,13 @@ final class PubSubPackets {
       return done();
     }
     RecoveringSubscription recovering = socket.subscriptions().startRecovering(channel, Math.max(100, history.size()));
+    java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
+    // Without a position only the channel's position is wanted, not what it keeps.
+    int limit = since == null ? 1 : 0;
     return socket.subscriptions().subscribe(channel, options).thenCompose(subscribed ->
-        server.exchange().history(channel, since, 0).handle((page, failure) -> {
+        server.exchange().history(channel, since, limit).handle((page, failure) -> {
           if (failure == null) {
+            answered.set(true);
             answerSubscribe(request, channel, null);
             recovering.start(page, since != null);
             return CompletableFuture.<Void>completedFuture(null);
@@ -149,19 +153,27 @@ final class PubSubPackets {
           if (Failures.unwrap(failure) instanceof AGError error && "UnrecoverablePositionError".equals(error.name())) {
             // The client's position is lost to it: it is told so with the channel's position now.
             return server.exchange().history(channel, null, 1).thenAccept(latest -> {
+              answered.set(true);
               answerSubscribe(request, channel, null);
               recovering.start(List.of(), latest.position(), false);
             });
           }
           return CompletableFuture.<Void>failedFuture(failure);
         }).thenCompose(next -> next)).handle((ok, failure) -> {
-          if (failure != null) {
-            // Subscribed without a replay would lose publications silently: the subscribe fails.
-            if (socket.subscriptions().contains(channel)) {
-              socket.subscriptions().unsubscribe(channel);
-            }
-            answerSubscribe(request, channel, failure);
+          if (failure == null) {
+            return null;
           }
+          if (answered.get()) {
+            // Acknowledged already, then the replay failed: the client is told it is out.
+            socket.emitError(Failures.unwrap(failure));
+            socket.socket().kickOut(channel, "The recovery of the " + channel + " channel failed");
+            return null;
+          }
+          // Subscribed without a replay would lose publications silently: the subscribe fails.
+          if (socket.subscriptions().contains(channel)) {
+            socket.subscriptions().unsubscribe(channel);
+          }
+          answerSubscribe(request, channel, failure);
           return null;
         });
   }

@@ -32,6 +32,9 @@ public final class RecoveringSubscription {
   // Null once live.
   private List<Waiting> waiting = new ArrayList<>();
   private boolean overflowed;
+  // The latest position seen while waiting (sent or not), and once live the latest sent: a
+  // delivery that was on its way when the history was read comes again, and is dropped here.
+  private StreamPosition last;
 
   RecoveringSubscription(SocketContext socket, String channel, int limit) {
     this.socket = socket;
@@ -42,8 +45,17 @@ public final class RecoveringSubscription {
   /** A live publication: sent, or kept until the replay when that has not started. */
   public synchronized void offer(Object data, StreamPosition position) {
     if (waiting == null) {
+      if (last != null && last.epoch().equals(position.epoch()) && position.offset() <= last.offset()) {
+        return;
+      }
+      last = position;
       socket.deliverPositioned(channel, data, position);
-    } else if (waiting.size() < limit) {
+      return;
+    }
+    if (last == null || !last.epoch().equals(position.epoch()) || position.offset() > last.offset()) {
+      last = position;
+    }
+    if (waiting.size() < limit) {
       waiting.add(new Waiting(data, position));
     } else {
       overflowed = true;
@@ -52,16 +64,42 @@ public final class RecoveringSubscription {
 
   /**
    * Sends {@code missed} (the publications after the client's position; none when it had none),
-   * the marker at {@code at}, the publications that arrived meanwhile, and goes live.
+   * the marker at {@code at}, the publications that arrived meanwhile, and goes live. When more
+   * arrived meanwhile than could wait, they are dropped and the marker says
+   * {@code recovered: false} at the latest position seen: the client reloads up to there and
+   * nothing after it is lost.
    */
   synchronized void start(List<Publication> missed, StreamPosition at, boolean recovered) {
+    if (overflowed) {
+      StreamPosition marker = last != null && last.epoch().equals(at.epoch()) && last.offset() > at.offset() ? last : at;
+      waiting = null;
+      last = marker;
+      sendMarker(marker, false);
+      return;
+    }
     for (Publication publication : missed) {
       socket.deliverPositioned(channel, publication.data(), new StreamPosition(publication.offset(), at.epoch()));
     }
+    sendMarker(at, recovered);
+    StreamPosition sent = at;
+    // By index, and still waiting: a delivery (outbound middleware) may publish on this channel,
+    // and what comes back here meanwhile joins the end of the list, in order.
+    for (int i = 0; i < waiting.size(); i++) {
+      Waiting live = waiting.get(i);
+      if (!live.position().epoch().equals(sent.epoch()) || live.position().offset() > sent.offset()) {
+        sent = live.position();
+        socket.deliverPositioned(channel, live.data(), live.position());
+      }
+    }
+    waiting = null;
+    last = sent;
+  }
+
+  private void sendMarker(StreamPosition at, boolean recovered) {
     Map<String, Object> marker = new LinkedHashMap<>(4);
     marker.put("offset", at.offset());
     marker.put("epoch", at.epoch());
-    marker.put("recovered", recovered && !overflowed);
+    marker.put("recovered", recovered);
     Map<String, Object> inner = new LinkedHashMap<>(4);
     inner.put("channel", channel);
     inner.put("data", marker);
@@ -69,12 +107,6 @@ public final class RecoveringSubscription {
     packet.put("event", "#publish");
     packet.put("data", inner);
     socket.sendAfterPublishes(packet);
-    for (Waiting live : waiting) {
-      if (!live.position().epoch().equals(at.epoch()) || live.position().offset() > at.offset()) {
-        socket.deliverPositioned(channel, live.data(), live.position());
-      }
-    }
-    waiting = null;
   }
 
   /** The replay from a history page read after the subscription was confirmed. */

@@ -100,8 +100,9 @@ public final class SocketSubscriptions {
       io.agserver.pubsub.PresenceMember member = member();
       brokered = brokered.thenCompose(ok -> broker.joinPresence(channel, member, presenceTtl())
           .thenRun(() -> {
-            joined(channel, member);
+            // Said before it can be taken back, so that no leave goes out ahead of its join.
             notifyPresence(channel, "join", member);
+            joined(channel, member);
             if (!stillHeld(channel)) {
               // Unsubscribed or closed while joining: whichever of this and the release takes
               // the entry back says the leave.

@@ -80,10 +80,21 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   private final class Replay {
     private List<AGPublication> waiting = new ArrayList<>();
     private boolean overflowed;
+    // Once live, the latest written: a delivery that was on its way when the history was read
+    // comes again, and is dropped. Kept until the channel is unsubscribed.
+    private StreamPosition last;
 
-    /** True if the publication waits for the replay; false once live. */
+    /** True if the publication waits for the replay, or was written already; false to write it now. */
     synchronized boolean hold(AGPublication publication) {
+      StreamPosition position = publication.position();
       if (waiting == null) {
+        if (position != null && last != null && last.epoch().equals(position.epoch())
+            && position.offset() <= last.offset()) {
+          return true;
+        }
+        if (position != null) {
+          last = position;
+        }
         return false;
       }
       if (waiting.size() < REPLAY_WAIT_LIMIT) {
@@ -99,14 +110,18 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
       for (Publication publication : missed) {
         write(new AGPublication(channel, publication.data(), new StreamPosition(publication.offset(), at.epoch())));
       }
-      for (AGPublication live : waiting) {
+      StreamPosition written = at;
+      // By index, still waiting: a consumer that publishes here meanwhile joins the end of the list.
+      for (int i = 0; i < waiting.size(); i++) {
+        AGPublication live = waiting.get(i);
         StreamPosition position = live.position();
-        if (!position.epoch().equals(at.epoch()) || position.offset() > at.offset()) {
+        if (!position.epoch().equals(written.epoch()) || position.offset() > written.offset()) {
+          written = position;
           write(live);
         }
       }
       waiting = null;
-      replays.remove(channel, this);
+      last = written;
       return !overflowed;
     }
   }
@@ -294,6 +309,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
   }
 
   public CompletionStage<Void> unsubscribe(String channelName) {
+    replays.remove(channelName);
     boolean[] removed = new boolean[1];
     channelStates.computeIfPresent(channelName, (name, state) -> {
       removed[0] = AGChannel.SUBSCRIBED.equals(state);

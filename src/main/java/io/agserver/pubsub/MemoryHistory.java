@@ -59,7 +59,12 @@ final class MemoryHistory {
         return;
       }
       do {
-        deliveries.poll().run();
+        try {
+          deliveries.poll().run();
+        } catch (Throwable e) {
+          // A delivery reports its own failures; nothing may leave the count behind and stop
+          // the channel's deliveries for good.
+        }
       } while (waiting.decrementAndGet() != 0);
     }
   }

@@ -68,9 +68,13 @@ final class PublicationOrder {
         hold(state, item);
         return;
       }
-      // A new epoch (the history was lost): nothing before it can be read any more.
-      flush(state);
+      // A new epoch (the history was lost): what is held of the old one goes first, nothing
+      // before the new one can be read any more, and a gap read of the old one is moot. Held
+      // publications of the new epoch (own ones waiting for this echo) stay held: the echo
+      // places them.
+      flush(state, state.last.epoch());
       state.last = null;
+      state.repairing = false;
     }
     if (state.last == null) {
       if (!item.fromSubscription()) {
@@ -211,6 +215,23 @@ final class PublicationOrder {
     while (state.last != null && !state.held.isEmpty() && state.held.firstKey() <= state.last.offset()
         && state.held.firstEntry().getValue().position().epoch().equals(state.last.epoch())) {
       state.held.pollFirstEntry();
+    }
+  }
+
+  /** Delivers what is held of {@code epoch}, in offset order; the rest stays held. */
+  private void flush(State state, String epoch) {
+    java.util.Iterator<Item> it = state.held.values().iterator();
+    List<Item> old = new java.util.ArrayList<>();
+    while (it.hasNext()) {
+      Item next = it.next();
+      if (next.position().epoch().equals(epoch)) {
+        it.remove();
+        old.add(next);
+      }
+    }
+    for (Item item : old) {
+      state.last = item.position();
+      sink.deliver(item);
     }
   }
 

@@ -580,6 +580,10 @@ public final class RedisBroker implements BrokerEngine {
    */
   @Override
   public CompletionStage<StreamPosition> publishWithHistory(String channelName, Object data, HistoryOptions history) {
+    AGError untagged = untagged(channelName);
+    if (untagged != null) {
+      return CompletableFuture.failedFuture(untagged);
+    }
     String encoded;
     try {
       encoded = codec.encode(AGSimpleBroker.publishPacket(channelName, data));
@@ -618,6 +622,10 @@ public final class RedisBroker implements BrokerEngine {
   @Override
   public CompletionStage<HistoryPage> history(String channelName, StreamPosition since, int limit,
       HistoryOptions history) {
+    AGError untagged = untagged(channelName);
+    if (untagged != null) {
+      return CompletableFuture.failedFuture(untagged);
+    }
     CompletableFuture<List<Object>> reply = script("Failed to read the history of the " + channelName + " channel",
         HistoryScripts.READ, new String[] {keys.history(channelName), keys.meta(channelName)},
         newEpoch(), String.valueOf(history.ttl().toMillis()), since == null ? "" : since.epoch(),
@@ -745,6 +753,10 @@ public final class RedisBroker implements BrokerEngine {
    */
   @Override
   public CompletionStage<Void> joinPresence(String channelName, PresenceMember member, Duration ttl) {
+    AGError untagged = untagged(channelName);
+    if (untagged != null) {
+      return CompletableFuture.failedFuture(untagged);
+    }
     String json;
     try {
       Map<String, Object> stored = new java.util.LinkedHashMap<>();
@@ -798,6 +810,10 @@ public final class RedisBroker implements BrokerEngine {
   /** One script call ({@link PresenceScripts#READ}): drops the expired members, returns the others. */
   @Override
   public CompletionStage<List<PresenceMember>> presence(String channelName) {
+    AGError untagged = untagged(channelName);
+    if (untagged != null) {
+      return CompletableFuture.failedFuture(untagged);
+    }
     CompletableFuture<List<Object>> reply = script("Failed to read the presence of the " + channelName + " channel",
         PresenceScripts.READ, presenceKeys(channelName));
     return handOff(reply, values -> {
@@ -1045,6 +1061,18 @@ public final class RedisBroker implements BrokerEngine {
 
   private AGError notConnected() {
     return AGError.broker("Not connected to " + where + " yet");
+  }
+
+  /**
+   * In a cluster, a channel whose name is empty or starts with '}' has an empty hash tag: its keys
+   * would fall in different slots, where no script reaches them all. Refused for history and presence.
+   */
+  private AGError untagged(String channelName) {
+    if (options.cluster() && (channelName.isEmpty() || channelName.startsWith("}"))) {
+      return AGError.invalidAction("The " + channelName + " channel cannot keep history or presence in a Redis Cluster:"
+          + " a name that is empty or starts with } gives its keys no common hash slot");
+    }
+    return null;
   }
 
   /** Reports on a worker: the handlers raise the server's warning event, observed by application code. */
