@@ -100,13 +100,7 @@ public final class RecoveringSubscription {
     marker.put("offset", at.offset());
     marker.put("epoch", at.epoch());
     marker.put("recovered", recovered);
-    Map<String, Object> inner = new LinkedHashMap<>(4);
-    inner.put("channel", channel);
-    inner.put("data", marker);
-    Map<String, Object> packet = new LinkedHashMap<>(4);
-    packet.put("event", "#publish");
-    packet.put("data", inner);
-    socket.sendAfterPublishes(packet);
+    socket.sendAfterPublishes(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, marker));
   }
 
   /** The replay from a history page read after the subscription was confirmed. */

@@ -8,14 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -24,8 +21,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.agserver.config.RedisOptions;
-import io.agserver.core.ManagedThreads;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.RecordingSubscriber;
@@ -36,49 +31,36 @@ class RedisBrokerTest {
   @TempDir
   Path dir;
 
+  private RedisEngines engines;
   private RedisProcess redis;
-  private final List<RedisBroker> brokers = new ArrayList<>();
-  private final List<Throwable> warnings = new CopyOnWriteArrayList<>();
-  private final ExecutorService workers = Executors.newCachedThreadPool(ManagedThreads.daemonThreads("test-worker"));
+  private List<Throwable> warnings;
 
   @BeforeEach
   void startRedis() throws Exception {
-    redis = RedisProcess.start(dir);
+    engines = RedisEngines.start(dir);
+    redis = engines.redis;
+    warnings = engines.warnings;
   }
 
   @AfterEach
   void stop() throws Exception {
-    brokers.forEach(RedisBroker::close);
-    workers.shutdownNow();
-    if (redis != null) {
-      redis.close();
-    }
+    engines.close();
   }
 
   private RedisBroker broker(String uri) {
-    return broker(uri, UnaryOperator.identity());
-  }
-
-  private RedisBroker broker(String uri, UnaryOperator<RedisLink> decorate) {
-    return broker(uri, decorate, Duration.ofSeconds(2));
+    return engines.broker(uri, UnaryOperator.identity(), Duration.ofSeconds(2));
   }
 
   private RedisBroker broker(String uri, UnaryOperator<RedisLink> decorate, Duration commandTimeout) {
-    RedisBroker broker = new RedisBroker(new RedisOptions(List.of(uri), "test", false, 2_000, 1_000),
-        commandTimeout, ManagedThreads.daemonThreads("test-redis"), workers, decorate);
-    broker.onError(warnings::add);
-    brokers.add(broker);
-    return broker;
+    return engines.broker(uri, decorate, commandTimeout);
   }
 
   private RedisBroker connected() throws Exception {
-    return connected(UnaryOperator.identity());
+    return engines.connected();
   }
 
   private RedisBroker connected(UnaryOperator<RedisLink> decorate) throws Exception {
-    RedisBroker broker = broker(redis.uri(), decorate);
-    broker.ready().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    return broker;
+    return engines.connected(decorate);
   }
 
   private static void done(java.util.concurrent.CompletionStage<?> stage) throws Exception {

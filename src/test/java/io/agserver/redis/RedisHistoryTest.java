@@ -21,8 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
@@ -33,8 +31,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import io.agserver.config.RedisOptions;
-import io.agserver.core.ManagedThreads;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.HistoryOptions;
@@ -52,32 +48,24 @@ class RedisHistoryTest {
   @TempDir
   Path dir;
 
+  private RedisEngines engines;
   private RedisProcess redis;
-  private final List<RedisBroker> brokers = new ArrayList<>();
-  private final List<Throwable> warnings = new CopyOnWriteArrayList<>();
-  private final ExecutorService workers = Executors.newCachedThreadPool(ManagedThreads.daemonThreads("test-worker"));
+  private List<Throwable> warnings;
 
   @BeforeEach
   void startRedis() throws Exception {
-    redis = RedisProcess.start(dir);
+    engines = RedisEngines.start(dir);
+    redis = engines.redis;
+    warnings = engines.warnings;
   }
 
   @AfterEach
   void stop() throws Exception {
-    brokers.forEach(RedisBroker::close);
-    workers.shutdownNow();
-    if (redis != null) {
-      redis.close();
-    }
+    engines.close();
   }
 
   private RedisBroker connected() throws Exception {
-    RedisBroker broker = new RedisBroker(new RedisOptions(List.of(redis.uri()), "test", false, 2_000, 1_000),
-        Duration.ofSeconds(2), ManagedThreads.daemonThreads("test-redis"), workers, UnaryOperator.identity());
-    broker.onError(warnings::add);
-    brokers.add(broker);
-    broker.ready().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    return broker;
+    return engines.connected();
   }
 
   private static <T> T done(CompletionStage<T> stage) throws Exception {
