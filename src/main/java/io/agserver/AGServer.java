@@ -43,6 +43,9 @@ import io.agserver.core.IdGenerator;
 import io.agserver.core.ManagedThreads;
 import io.agserver.codec.AGCodec;
 import io.agserver.codec.JsonCodec;
+import io.agserver.ops.ConnectionLimits;
+import io.agserver.ops.ConnectionSlot;
+import io.agserver.ops.Refusals;
 import io.agserver.pubsub.AGExchange;
 import io.agserver.pubsub.ChannelFeatures;
 import io.agserver.pubsub.HistoryOptions;
@@ -98,6 +101,9 @@ public class AGServer extends AsyncStreamEmitter {
   private volatile AuthEngine authEngine;
   private String pingMessage;
   private String pongMessage;
+  private Refusals refusals;
+  /** Null without connection limits. */
+  private ConnectionLimits connectionLimits;
 
   /** For CDI: the container builds the server from MicroProfile Config in {@link #init}. */
   protected AGServer() {}
@@ -174,6 +180,11 @@ public class AGServer extends AsyncStreamEmitter {
     this.pingMessage = v1 ? "#1" : "";
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
+    this.refusals = new Refusals(scheduler::now);
+    if (options.limits().limitsConnections()) {
+      this.connectionLimits = new ConnectionLimits(options.limits(), options.handshakeTimeout(), scheduler::now,
+          refusals);
+    }
     this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
     this.broker = createBroker(options, threads, scheduler::execute, clock);
     this.broker.setCodecEngine(this.codec);
@@ -238,6 +249,10 @@ public class AGServer extends AsyncStreamEmitter {
    */
   void sweep() {
     long now = scheduler.now();
+    if (connectionLimits != null) {
+      connectionLimits.expireUnopened(now);
+    }
+    refusals.summarize();
     for (AGServerSocket socket : pendingClients.values()) {
       tick(socket, now);
     }
@@ -424,7 +439,30 @@ public class AGServer extends AsyncStreamEmitter {
 
   /** See {@link Connections#accept}; the socket itself for tests in this package. */
   AGServerSocket accept(AGTransport transport, AGUpgradeRequest request) {
-    AGServerSocket socket = new AGServerSocket(generateId(), this, context, transport, request);
+    return accept(transport, request, null);
+  }
+
+  /** See {@link Connections#accept(AGTransport, AGUpgradeRequest, ConnectionSlot)}. */
+  AGServerSocket accept(AGTransport transport, AGUpgradeRequest request, ConnectionSlot upgradeSlot) {
+    ConnectionLimits.Admission admission = null;
+    if (connectionLimits != null) {
+      admission = connectionLimits.claim(upgradeSlot, request.remoteAddress(),
+          connectionLimits.addressHeader() == null ? null : request.headers().get(connectionLimits.addressHeader()));
+    }
+    ConnectionSlot slot = admission == null ? null : admission.slot();
+    AGServerSocket socket;
+    try {
+      socket = new AGServerSocket(generateId(), this, context, transport, request, slot);
+    } catch (RuntimeException | Error e) {
+      if (slot != null) {
+        slot.release();
+      }
+      throw e;
+    }
+    if (admission != null && !admission.admitted()) {
+      socket.refuse(io.agserver.protocol.CloseCodes.TRY_AGAIN_LATER, admission.refusal().message());
+      return socket;
+    }
     if (closed) {
       socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
       return socket;
@@ -439,6 +477,11 @@ public class AGServer extends AsyncStreamEmitter {
     }
     emit("handshake", new AGHandshakeEvent(socket));
     return socket;
+  }
+
+  /** The connection limits, for tests in this package; null without them. */
+  ConnectionLimits connectionLimits() {
+    return connectionLimits;
   }
 
   /** From pending to connected: called under the socket's state lock, so a close cannot interleave. */
@@ -531,6 +574,16 @@ public class AGServer extends AsyncStreamEmitter {
     }
 
     @Override
+    public Refusals refusals() {
+      return refusals;
+    }
+
+    @Override
+    public ConnectionLimits connectionLimits() {
+      return connectionLimits;
+    }
+
+    @Override
     public CompletionStage<Object> verifyHandshake(AGUpgradeRequest request) {
       return AGServer.this.verifyHandshake(request);
     }
@@ -538,6 +591,11 @@ public class AGServer extends AsyncStreamEmitter {
     @Override
     public Connection accept(AGTransport transport, AGUpgradeRequest request) {
       return AGServer.this.accept(transport, request).connection();
+    }
+
+    @Override
+    public Connection accept(AGTransport transport, AGUpgradeRequest request, ConnectionSlot slot) {
+      return AGServer.this.accept(transport, request, slot).connection();
     }
   }
 }

@@ -28,6 +28,7 @@ import io.agserver.core.SocketAuth;
 import io.agserver.core.SocketBatcher;
 import io.agserver.core.SocketContext;
 import io.agserver.core.SocketSubscriptions;
+import io.agserver.ops.ConnectionSlot;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.codec.JsonCodec;
@@ -116,6 +117,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   private final StreamDemux<Object> receivers = new StreamDemux<>();
   private final StreamDemux<AGRequest> procedures = new StreamDemux<>();
 
+  /** This connection's place under the connection limits (null without them): released once it closes. */
+  private final ConnectionSlot slot;
   private final Object stateLock = new Object();
   private volatile State state = CONNECTING;
   private final SocketAuth auth;
@@ -134,8 +137,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   final long handshakeDeadline;
 
   AGServerSocket(String id, AGServer server, ServerContext serverContext, AGTransport transport,
-      AGUpgradeRequest request) {
+      AGUpgradeRequest request, ConnectionSlot slot) {
     this.id = id;
+    this.slot = slot;
     this.server = server;
     this.serverContext = serverContext;
     this.transport = transport;
@@ -274,7 +278,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       return;
     }
     inboundReceived++;
-    inbound.submit(() -> processor.process(message, isPong));
+    inbound.submit(() -> processor.process(message, isPong, now));
   }
 
   private void inboundOverflow() {
@@ -506,6 +510,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     synchronized (stateLock) {
       state = CLOSED;
     }
+    releaseSlot();
     invokes.abortAll("connectAbort", code, reason);
     outbound.closeNow(code, reason);
   }
@@ -527,6 +532,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       prevState = state;
       state = CLOSED;
     }
+    releaseSlot();
     if (prevState == CLOSED) {
       invokes.abortAll("connectAbort", code, reason);
       return;
@@ -564,6 +570,13 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       killAllStreams();
     } else {
       closeAllStreams();
+    }
+  }
+
+  /** Frees the connection's slot: every close passes here (destroy, refuse); only the first call counts. */
+  private void releaseSlot() {
+    if (slot != null) {
+      slot.release();
     }
   }
 

@@ -37,6 +37,7 @@ public record AGServerOptions(
     String brokerEngine,
     RedisOptions redis,
     ChannelFeatureOptions channelFeatures,
+    LimitOptions limits,
     Optional<String> authKey,
     Optional<String> authPrivateKey,
     Optional<String> authPublicKey,
@@ -168,6 +169,7 @@ public record AGServerOptions(
             (int) r.number("history.size", 100), r.number("history.ttl", 600),
             RedisOptions.split(r.string("presence.channels", "")), r.string("presence.userClaim", "username"),
             r.number("presence.ttl", 60)),
+        limits(r),
         r.optional("authKey"),
         r.optional("authPrivateKey"),
         r.optional("authPublicKey"),
@@ -179,6 +181,24 @@ public record AGServerOptions(
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));
+  }
+
+  private static LimitOptions limits(Reader r) {
+    Integer burst = r.optionalInt(LimitOptions.BURST, null);
+    if (burst != null && burst < 1) {
+      throw invalid(LimitOptions.BURST, burst, "a number >= 1");
+    }
+    return new LimitOptions(
+        orZero(r.optionalInt(LimitOptions.MAX_CONNECTIONS, null)),
+        orZero(r.optionalInt(LimitOptions.MAX_CONNECTIONS_PER_ADDRESS, null)),
+        r.optional(LimitOptions.CLIENT_ADDRESS_HEADER),
+        r.decimal(LimitOptions.MESSAGES_PER_SECOND, 0),
+        orZero(burst),
+        orZero(r.optionalInt(LimitOptions.CLOSE_AFTER, null)));
+  }
+
+  private static int orZero(Integer value) {
+    return value == null ? 0 : value;
   }
 
   private static void requirePositive(String name, long value) {
@@ -212,6 +232,27 @@ public record AGServerOptions(
         return Long.parseLong(raw.get());
       } catch (NumberFormatException e) {
         throw invalid(name, raw.get(), "a whole number");
+      }
+    }
+
+    /** A decimal number; "none" (or null, false) for the fallback, as optionalInt. */
+    double decimal(String name, double fallback) {
+      Optional<String> raw = optional(name);
+      if (raw.isEmpty()) {
+        return fallback;
+      }
+      String value = raw.get().toLowerCase(Locale.ROOT);
+      if (value.equals("null") || value.equals("none") || value.equals("false")) {
+        return fallback;
+      }
+      try {
+        double parsed = Double.parseDouble(value);
+        if (Double.isNaN(parsed) || Double.isInfinite(parsed)) {
+          throw new NumberFormatException(value);
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        throw invalid(name, raw.get(), "a number or 'none'");
       }
     }
 

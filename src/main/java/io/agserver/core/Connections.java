@@ -4,6 +4,8 @@ import java.util.concurrent.CompletionStage;
 
 import io.agserver.AGServer;
 import io.agserver.AGUpgradeRequest;
+import io.agserver.ops.ConnectionLimits;
+import io.agserver.ops.ConnectionSlot;
 import io.agserver.transport.AGTransport;
 
 /**
@@ -26,4 +28,15 @@ public interface Connections {
    * server is closed the connection is closed at once (1001) and the socket returned is closed.
    */
   Connection accept(AGTransport transport, AGUpgradeRequest request);
+
+  /**
+   * As {@link #accept(AGTransport, AGUpgradeRequest)}, for a connection whose upgrade took
+   * {@code slot} under the connection limits (null: none): the socket claims it, and releases it
+   * when it closes. When the slot was given up meanwhile the socket takes a new one, and is
+   * closed at once (1013) if the limits have no room left.
+   */
+  Connection accept(AGTransport transport, AGUpgradeRequest request, ConnectionSlot slot);
+
+  /** {@code socketcluster.maxConnections...}: null when no connection limit is set. */
+  ConnectionLimits connectionLimits();
 }

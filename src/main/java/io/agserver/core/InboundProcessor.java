@@ -34,17 +34,29 @@ public final class InboundProcessor {
   private final ServerContext server;
   private final PubSubPackets pubSub;
   private final ChannelReads reads;
+  /** Null without {@code socketcluster.rateLimit}: then no message pays for it. */
+  private final InboundRateLimit rateLimit;
 
   public InboundProcessor(SocketContext socket) {
     this.socket = socket;
     this.server = socket.server();
     this.pubSub = new PubSubPackets(socket);
     this.reads = new ChannelReads(socket);
+    this.rateLimit = InboundRateLimit.of(socket);
   }
 
-  public CompletionStage<Void> process(Object message, boolean isPong) {
+  /**
+   * Handles one message that arrived at {@code arrivedAt} (the server's clock when the transport
+   * handed it over: the rate limit counts arrivals, not how long earlier messages held the queue).
+   * The rate limit comes first: a message without a token reaches no middleware; pongs take none.
+   */
+  public CompletionStage<Void> process(Object message, boolean isPong, long arrivedAt) {
+    if (rateLimit != null && !isPong && !rateLimit.admits(arrivedAt)) {
+      rateLimit.refuseMessage(message);
+      return DONE;
+    }
     if (!socket.hasMiddleware(MiddlewareType.INBOUND_RAW)) {
-      return processMessage(message, isPong);
+      return processMessage(message, isPong, arrivedAt);
     }
     // Inbound raw middleware sees every message first, even before the strict-handshake rule.
     AGAction action = AGAction.builder(AGAction.MESSAGE).socket(socket.socket()).data(message).build();
@@ -53,11 +65,11 @@ public final class InboundProcessor {
         socket.inboundProcessed();
         return DONE;
       }
-      return processMessage(newMessage, server.pongMessage().equals(newMessage));
+      return processMessage(newMessage, server.pongMessage().equals(newMessage), arrivedAt);
     }).thenCompose(next -> next);
   }
 
-  private CompletionStage<Void> processMessage(Object message, boolean isPong) {
+  private CompletionStage<Void> processMessage(Object message, boolean isPong, long arrivedAt) {
     if (socket.listens("message")) {
       socket.emit("message", new AGSocketEvent.Message(message));
     }
@@ -77,17 +89,22 @@ public final class InboundProcessor {
         ? server.codec().decode(bytes.duplicate())
         : server.codec().decode(String.valueOf(message));
     if (packet instanceof List<?> batch) {
-      return processBatch(batch, 0, message);
+      return processBatch(batch, 0, message, arrivedAt);
     }
     return processPacket(packet, message);
   }
 
-  private CompletionStage<Void> processBatch(List<?> batch, int from, Object message) {
+  /** A batch packet by packet; with a rate limit, each packet after the first takes a token too. */
+  private CompletionStage<Void> processBatch(List<?> batch, int from, Object message, long arrivedAt) {
     for (int i = from; i < batch.size(); i++) {
+      if (i > 0 && rateLimit != null && !rateLimit.admits(arrivedAt)) {
+        rateLimit.refusePacket(batch.get(i));
+        continue;
+      }
       CompletionStage<Void> step = processPacket(batch.get(i), message);
       if (step != DONE && !step.toCompletableFuture().isDone()) {
         int next = i + 1;
-        return step.thenCompose(ignored -> processBatch(batch, next, message));
+        return step.thenCompose(ignored -> processBatch(batch, next, message, arrivedAt));
       }
     }
     return DONE;

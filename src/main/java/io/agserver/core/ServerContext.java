@@ -49,4 +49,7 @@ public interface ServerContext {
   String pingMessage();
 
   String pongMessage();
+
+  /** Where refusals of the limits are logged (and counted). */
+  io.agserver.ops.Refusals refusals();
 }

@@ -130,6 +130,14 @@ public class AGError extends RuntimeException {
     return new AGError("ResourceLimitError", message);
   }
 
+  /**
+   * agserver's own: a message over its socket's {@code socketcluster.rateLimit} (no sc-errors
+   * type says it; the client reads the name as any other).
+   */
+  public static AGError rateLimit(String message) {
+    return new AGError("RateLimitError", message);
+  }
+
   public static AGError timeout(String message) {
     return new AGError("TimeoutError", message);
   }

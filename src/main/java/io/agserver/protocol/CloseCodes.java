@@ -22,6 +22,11 @@ public final class CloseCodes {
   /** Listed by sc-errors though the API brief names no constant for it. */
   public static final int MANDATORY_EXTENSION = 1010;
   public static final int SERVER_ERROR = 1011;
+  /**
+   * RFC 6455's registry: "Try Again Later". Not in sc-errors; agserver closes with it a connection
+   * that opened when the server's connection limits no longer had room for it.
+   */
+  public static final int TRY_AGAIN_LATER = 1013;
   public static final int SERVER_PING_TIMEOUT = 4000;
   public static final int PONG_TIMEOUT = 4001;
   public static final int AUTH_SIGN_FAILED = 4002;

@@ -30,8 +30,13 @@ final class AGEndpointConfigurator extends ServerEndpointConfig.Configurator {
   @Override
   public void modifyHandshake(ServerEndpointConfig config, HandshakeRequest request, HandshakeResponse response) {
     // Jakarta WebSocket 2.1 hands each connection its own copy of the user properties.
-    config.getUserProperties().put(AGEndpoint.REQUEST_PROPERTY,
-        UpgradeRequests.fromHandshake(request, UpgradeRequestFilter.current()));
+    UpgradeRequestFilter.Peer peer = UpgradeRequestFilter.current();
+    config.getUserProperties().put(AGEndpoint.REQUEST_PROPERTY, UpgradeRequests.fromHandshake(request, peer));
+    if (peer != null && peer.slot() != null) {
+      // The container accepts the upgrade: from here its connection's socket claims the slot.
+      peer.slot().handOver();
+      config.getUserProperties().put(AGEndpoint.SLOT_PROPERTY, peer.slot());
+    }
   }
 
   /**

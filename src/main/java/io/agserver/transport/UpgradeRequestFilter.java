@@ -21,17 +21,26 @@ import jakarta.servlet.http.HttpServletResponse;
 import io.agserver.AGServer;
 import io.agserver.AGUpgradeRequest;
 import io.agserver.core.Connections;
+import io.agserver.ops.ConnectionLimits;
+import io.agserver.ops.ConnectionSlot;
 import io.agserver.protocol.AGError;
 
 /**
- * Sees the HTTP upgrade request before the WebSocket container does: runs the HANDSHAKE_WS
- * middleware (refusing with 401) and the {@code origins} check (refusing with 403), and keeps the
- * peer's address for the handshake hook on the same thread, since Jakarta WebSocket's
- * HandshakeRequest has no remote address.
+ * Sees the HTTP upgrade request before the WebSocket container does: takes a slot under the
+ * connection limits (refusing with 503 or 429), runs the HANDSHAKE_WS middleware (refusing with
+ * 401) and the {@code origins} check (refusing with 403), and keeps the peer's address and the
+ * slot for the handshake hook on the same thread, since Jakarta WebSocket's HandshakeRequest has
+ * neither.
+ *
+ * <p>The slot's story (see {@link ConnectionSlot}): taken here first, before any work is done for
+ * the request; released here when this filter or the container refuses the upgrade; else handed
+ * to the container by the handshake hook, and from there to the socket, or given up by the timer
+ * sweep if the connection never opens.
  */
 public final class UpgradeRequestFilter implements Filter {
 
-  record Peer(String address, int port, boolean secure) {}
+  /** {@code slot}: null without connection limits. */
+  record Peer(String address, int port, boolean secure, ConnectionSlot slot) {}
 
   private static final ThreadLocal<Peer> CURRENT = new ThreadLocal<>();
 
@@ -52,19 +61,46 @@ public final class UpgradeRequestFilter implements Filter {
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
       throws IOException, ServletException {
-    ServletRequest forward = request;
-    if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse
-        && isUpgrade(http)) {
-      if (!admit(http, httpResponse)) {
+    if (!(request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse
+        && isUpgrade(http))) {
+      CURRENT.set(new Peer(request.getRemoteAddr(), request.getRemotePort(), request.isSecure(), null));
+      try {
+        chain.doFilter(request, response);
+      } finally {
+        CURRENT.remove();
+      }
+      return;
+    }
+    ConnectionLimits limits = connections.connectionLimits();
+    ConnectionSlot slot = null;
+    if (limits != null) {
+      ConnectionLimits.Admission admission = limits.admit(limits.clientAddress(http.getRemoteAddr(),
+          limits.addressHeader() == null ? null : Collections.list(http.getHeaders(limits.addressHeader()))));
+      if (!admission.admitted()) {
+        refuse(httpResponse, admission.refusal());
         return;
       }
-      forward = new SessionlessUpgradeRequest(http);
+      slot = admission.slot();
     }
-    CURRENT.set(new Peer(request.getRemoteAddr(), request.getRemotePort(), request.isSecure()));
+    boolean admitted = false;
     try {
-      chain.doFilter(forward, response);
+      admitted = admit(http, httpResponse);
+    } finally {
+      if (!admitted && slot != null) {
+        slot.releaseUnclaimed();
+      }
+    }
+    if (!admitted) {
+      return;
+    }
+    CURRENT.set(new Peer(request.getRemoteAddr(), request.getRemotePort(), request.isSecure(), slot));
+    try {
+      chain.doFilter(new SessionlessUpgradeRequest(http), response);
     } finally {
       CURRENT.remove();
+      if (slot != null) {
+        limits.upgradeAnswered(slot, httpResponse.getStatus());
+      }
     }
   }
 
@@ -101,6 +137,14 @@ public final class UpgradeRequestFilter implements Filter {
       return false;
     }
     return true;
+  }
+
+  /** A connection limit refuses the upgrade: 503 (the server is full) or 429 (the address), before any other work. */
+  private static void refuse(HttpServletResponse response, ConnectionLimits.Refusal refusal) throws IOException {
+    response.setStatus(refusal.status());
+    response.setHeader("Retry-After", Integer.toString(ConnectionLimits.RETRY_AFTER_SECONDS));
+    response.setContentType("text/plain;charset=UTF-8");
+    response.getWriter().write(refusal.message());
   }
 
   private static void refuse(HttpServletResponse response, int status, Throwable error) throws IOException {

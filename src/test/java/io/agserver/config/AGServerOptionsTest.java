@@ -103,4 +103,66 @@ class AGServerOptionsTest {
   void noneLiftsTheChannelLimit() {
     assertNull(read(Map.of("socketcluster.socketChannelLimit", "none")).socketChannelLimit());
   }
+
+  @Test
+  void limitsAreOffUnlessSet() {
+    LimitOptions limits = AGServerOptions.defaults().limits();
+    assertFalse(limits.limitsConnections());
+    assertFalse(limits.limitsRate());
+    assertEquals(LimitOptions.none(), limits);
+    assertEquals(LimitOptions.none(), read(Map.of("socketcluster.maxConnections", "none",
+        "socketcluster.maxConnectionsPerAddress", "0", "socketcluster.rateLimit.messagesPerSecond", "none")).limits());
+  }
+
+  @Test
+  void limitsAreReadFromTheirKeys() {
+    LimitOptions limits = read(Map.of(
+        "socketcluster.maxConnections", "10000",
+        "socketcluster.maxConnectionsPerAddress", "20",
+        "socketcluster.clientAddressHeader", "X-Forwarded-For",
+        "socketcluster.rateLimit.messagesPerSecond", "2.5",
+        "socketcluster.rateLimit.burst", "40",
+        "socketcluster.rateLimit.closeAfter", "200")).limits();
+    assertEquals(new LimitOptions(10000, 20, Optional.of("X-Forwarded-For"), 2.5, 40, 200), limits);
+    assertTrue(limits.limitsConnections());
+    assertTrue(limits.limitsRate());
+  }
+
+  @Test
+  void theBurstIsOneSecondsWorthUnlessSet() {
+    assertEquals(50, read(Map.of("socketcluster.rateLimit.messagesPerSecond", "50")).limits().burst());
+    assertEquals(3, read(Map.of("socketcluster.rateLimit.messagesPerSecond", "2.5")).limits().burst());
+    assertEquals(1, read(Map.of("socketcluster.rateLimit.messagesPerSecond", "0.2")).limits().burst());
+  }
+
+  @Test
+  void aBadLimitFailsNamingTheKey() {
+    Map<String, Map<String, String>> bad = Map.of(
+        "socketcluster.maxConnections", Map.of("socketcluster.maxConnections", "-1"),
+        "socketcluster.maxConnectionsPerAddress", Map.of("socketcluster.maxConnectionsPerAddress", "many"),
+        "socketcluster.rateLimit.messagesPerSecond", Map.of("socketcluster.rateLimit.messagesPerSecond", "-2"),
+        "socketcluster.rateLimit.burst", Map.of("socketcluster.rateLimit.messagesPerSecond", "5",
+            "socketcluster.rateLimit.burst", "0"),
+        "socketcluster.rateLimit.closeAfter", Map.of("socketcluster.rateLimit.messagesPerSecond", "5",
+            "socketcluster.rateLimit.closeAfter", "-1"),
+        "socketcluster.clientAddressHeader", Map.of("socketcluster.maxConnectionsPerAddress", "5",
+            "socketcluster.clientAddressHeader", "X Forwarded"));
+    bad.forEach((key, values) -> {
+      IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> read(values), key);
+      assertTrue(error.getMessage().contains(key), error.getMessage());
+    });
+    assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.rateLimit.messagesPerSecond", "NaN")));
+  }
+
+  @Test
+  void anOptionThatWouldBeIgnoredFailsTheDeployment() {
+    IllegalArgumentException burst = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.rateLimit.burst", "10")));
+    assertTrue(burst.getMessage().contains("socketcluster.rateLimit.messagesPerSecond"), burst.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> read(Map.of("socketcluster.rateLimit.closeAfter", "10")));
+    IllegalArgumentException header = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.clientAddressHeader", "X-Forwarded-For")));
+    assertTrue(header.getMessage().contains("socketcluster.maxConnectionsPerAddress"), header.getMessage());
+  }
 }
