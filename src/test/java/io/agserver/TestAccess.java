@@ -24,4 +24,13 @@ public final class TestAccess {
   public static void receive(AGServerSocket socket, Object message) {
     socket.receive(message);
   }
+
+  /** The timer's round, run now on the caller's thread. */
+  public static void sweep(AGServer server) {
+    server.sweep();
+  }
+
+  public static io.agserver.ops.ConnectionLimits connectionLimits(AGServer server) {
+    return server.connectionLimits();
+  }
 }

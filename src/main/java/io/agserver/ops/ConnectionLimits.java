@@ -240,8 +240,8 @@ public final class ConnectionLimits {
     }
   }
 
-  /** Upgrades accepted by the container whose connection has not opened yet. */
+  /** Slots listed as waiting for their connection to open (accepted upgrades not yet opened). */
   public int awaitingOpen() {
-    return (int) awaitingOpen.stream().filter(slot -> slot.state() == ConnectionSlot.HANDED).count();
+    return awaitingOpen.size();
   }
 }
