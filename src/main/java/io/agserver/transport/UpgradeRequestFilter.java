@@ -77,7 +77,7 @@ public final class UpgradeRequestFilter implements Filter {
       ConnectionLimits.Admission admission = limits.admit(limits.clientAddress(http.getRemoteAddr(),
           limits.addressHeader() == null ? null : Collections.list(http.getHeaders(limits.addressHeader()))));
       if (!admission.admitted()) {
-        refuse(httpResponse, admission.refusal());
+        refuseForLimit(httpResponse, admission.refusal().status(), admission.refusal().message());
         return;
       }
       slot = admission.slot();
@@ -139,12 +139,17 @@ public final class UpgradeRequestFilter implements Filter {
     return true;
   }
 
-  /** A connection limit refuses the upgrade: 503 (the server is full) or 429 (the address), before any other work. */
-  private static void refuse(HttpServletResponse response, ConnectionLimits.Refusal refusal) throws IOException {
-    response.setStatus(refusal.status());
+  /**
+   * A connection limit refuses the upgrade: 503 (the server is full) or 429 (the address), before
+   * any other work. No agserver type in the signature: Open Liberty resolves a filter's method
+   * signatures when it stops the application, after the archive may be gone, and a class never
+   * loaded before (no limit was ever reached) could not be read then.
+   */
+  private static void refuseForLimit(HttpServletResponse response, int status, String message) throws IOException {
+    response.setStatus(status);
     response.setHeader("Retry-After", Integer.toString(ConnectionLimits.RETRY_AFTER_SECONDS));
     response.setContentType("text/plain;charset=UTF-8");
-    response.getWriter().write(refusal.message());
+    response.getWriter().write(message);
   }
 
   private static void refuse(HttpServletResponse response, int status, Throwable error) throws IOException {
