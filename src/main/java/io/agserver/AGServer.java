@@ -332,6 +332,11 @@ public class AGServer extends AsyncStreamEmitter {
   /** After drainTime and ackTimeout, the time the last close frames get to reach their clients. */
   static final long CLOSE_GRACE_MILLIS = 2_000;
 
+  // The drain runs while the application stops, when the runtime may no longer read classes from
+  // its archive (Liberty, once the WAR has left dropins: ClassFormatError): its classes are loaded
+  // with the server's.
+  private static final List<Class<?>> DRAIN_CLASSES = List.of(Drain.class, io.agserver.core.DrainSchedule.class);
+
   /**
    * Starts the graceful shutdown and returns a stage that completes once every socket is closed
    * (at the latest drainTime + ackTimeout + 2 s after the start): readiness goes down at once,
