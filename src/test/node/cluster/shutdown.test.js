@@ -1,11 +1,12 @@
 'use strict';
-// Graceful shutdown, seen by official clients: two Open Liberty instances of the conformance
-// application (A and B) behind a small balancer of the test's own, every client on A with RPCs in
-// flight, then A stopped the way production stops it (SIGTERM to its JVM). Every client must end
-// up on B, every RPC must get its answer (a resend counts only after the client saw a
-// BadConnectionError, never after a timeout), every close the clients see from A must be 1001,
-// the closes must be spread over A's drain time, and A must refuse new upgrades with 503 while
-// it drains.
+// Graceful shutdown, seen by official clients: instances of the conformance application behind a
+// small balancer of the test's own, every client on the first one with RPCs in flight, then that
+// one stopped the way production stops it (SIGTERM to its JVM). Every client must end up on the
+// other, every RPC must get its answer (a resend counts only after the client saw a
+// BadConnectionError, never after a timeout), every close from the stopped instance must be
+// 1001, the closes must be spread over its drain time, and it must refuse new upgrades with 503
+// while it drains. Once with Open Liberty stopped (A), once with Payara Micro (P); the clients
+// go to Liberty B both times.
 const {before} = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
@@ -16,8 +17,8 @@ const DRAIN_TIME = 4000;
 const CLIENTS = 12;
 
 let instances = [];
-let A, B;
-let balancer;
+let A, P, B;
+const balancers = [];
 
 // A TCP balancer as a Kubernetes Service or a proxy with retries would be: each new connection
 // goes to the first backend, in order, that accepts it and does not answer its upgrade request
@@ -226,46 +227,52 @@ class Caller {
 }
 
 before(async () => {
-  instances = await h.startInstances(['A', 'B'].map((name) => ({
-    name, runtime: 'liberty',
-    env: {SOCKETCLUSTER_BROKERENGINE: 'memory', SOCKETCLUSTER_DRAINTIME: String(DRAIN_TIME)}
-  })));
-  [A, B] = instances;
-  balancer = new Balancer([{name: 'A', port: A.port}, {name: 'B', port: B.port}]);
+  const env = {SOCKETCLUSTER_BROKERENGINE: 'memory', SOCKETCLUSTER_DRAINTIME: String(DRAIN_TIME)};
+  instances = await h.startInstances([
+    {name: 'A', runtime: 'liberty', env},
+    {name: 'P', runtime: 'payara', env},
+    {name: 'B', runtime: 'liberty', env}
+  ]);
+  [A, P, B] = instances;
 }, {timeout: 420000});
 
 const check = h.suite({
   get instances() { return instances; },
-  closeClients() { if (balancer) balancer.close(); }
+  closeClients() { for (const balancer of balancers) balancer.close(); }
 });
 
-check('SIGTERM with RPCs in flight: every client reconnects to the other instance, every RPC is answered, closes are 1001 and spread', async (t) => {
-  t.diagnostic(`instances ready after ${h.describeStarts(instances)}`);
+// Clients on `stopped` (through a balancer that prefers it to `other`), RPCs in flight, SIGTERM to
+// its JVM; then every assertion of the file's header.
+async function handOver(t, stopped, other) {
+  const name = stopped.name;
+  const balancer = new Balancer([{name, port: stopped.port}, {name: other.name, port: other.port}]);
+  balancers.push(balancer);
   const port = await balancer.listen();
-  const callers = Array.from({length: CLIENTS}, (_, i) => new Caller(`c${i}`, port));
+  const callers = Array.from({length: CLIENTS}, (_, i) => new Caller(`${name}c${i}`, port));
   await h.until(() => callers.every((c) => c.socket.state === 'open'), 30000, 'every client to connect');
-  assert.equal(balancer.liveOn('A'), CLIENTS, 'every client starts on A');
+  assert.equal(balancer.liveOn(name), CLIENTS, `every client starts on ${name}`);
   callers.forEach((c, i) => c.start(i));
   await h.until(() => callers.every((c) => c.answers.length >= 4), 30000, 'RPCs to flow on every client');
 
   const stoppedAt = Date.now();
-  process.kill(A.jvmPid(), 'SIGTERM');
+  process.kill(stopped.jvmPid(), 'SIGTERM');
 
-  // While A drains, a new upgrade to it is refused with 503 and Retry-After.
-  await h.until(() => callers.some((c) => c.disconnects.length > 0), 30000, 'the first close from A');
-  const refusal = await upgradeStatus(A.port);
-  assert.match(refusal, /^HTTP\/1\.1 503/, `an upgrade to A while it drains: ${refusal}`);
+  // While it drains, a new upgrade to it is refused with 503 and Retry-After.
+  await h.until(() => callers.some((c) => c.disconnects.length > 0), 30000, `the first close from ${name}`);
+  const refusal = await upgradeStatus(stopped.port);
+  assert.match(refusal, /^HTTP\/1\.1 503/, `an upgrade to ${name} while it drains: ${refusal}`);
   assert.match(refusal, /\r\nRetry-After: \d+/i, `no Retry-After: ${refusal}`);
 
-  await h.withTimeout(A.proc.exited, 60000, 'A to stop');
+  await h.withTimeout(stopped.proc.exited, 60000, `${name} to stop`);
   const stoppedIn = Date.now() - stoppedAt;
   await h.until(() => callers.every((c) => c.socket.state === 'open' && c.connects.length >= 2), 30000,
     'every client to reconnect');
-  // Some more RPCs on B; every client's connection is B's now.
+  // Some more RPCs on the other instance; every client's connection is the other's now.
   const counts = callers.map((c) => c.answers.length);
-  await h.until(() => callers.every((c, i) => c.answers.length >= counts[i] + 2), 30000, 'RPCs to flow on B');
-  await h.until(() => balancer.liveOn('A') === 0, 10000, 'no connection left to A');
-  assert.equal(balancer.liveOn('B'), CLIENTS, 'every client on B');
+  await h.until(() => callers.every((c, i) => c.answers.length >= counts[i] + 2), 30000,
+    `RPCs to flow on ${other.name}`);
+  await h.until(() => balancer.liveOn(name) === 0, 10000, `no connection left to ${name}`);
+  assert.equal(balancer.liveOn(other.name), CLIENTS, `every client on ${other.name}`);
   const closes = callers.flatMap((c) => c.disconnects.map((d) => ({...d, client: c.name})));
   const connects = callers.map((c) => c.connects.length);
   // The loops end with every call answered.
@@ -276,23 +283,32 @@ check('SIGTERM with RPCs in flight: every client reconnects to the other instanc
   const answeredWhileDraining = callers.reduce((n, c) => n + c.answers.filter((a) =>
     a.at > stoppedAt && c.disconnects.length > 0 && a.at <= c.disconnects[0].at).length, 0);
   const times = closes.map((d) => d.at - stoppedAt).sort((x, y) => x - y);
-  t.diagnostic(`A stopped ${stoppedIn} ms after SIGTERM; closes at +${times.join(', +')} ms ` +
+  t.diagnostic(`${name} stopped ${stoppedIn} ms after SIGTERM; closes at +${times.join(', +')} ms ` +
     `(codes the clients saw: ${closes.map((d) => d.code).join(', ')}); ` +
-    `${answered} RPCs answered, ${answeredWhileDraining} of them by A while it drained; ` +
-    `${errors.length} BadConnectionErrors resent; balancer refusals: ${JSON.stringify(balancer.refusals.slice(0, 5))}`);
+    `${answered} RPCs answered, ${answeredWhileDraining} of them by ${name} while it drained; ` +
+    `${errors.length} BadConnectionErrors resent; balancer refusals: ${JSON.stringify(balancer.refusals.slice(0, 3))}`);
 
-  // A closed every connection with a 1001 close frame. Every client was closed once and saw
+  // It closed every connection with a 1001 close frame. Every client was closed once and saw
   // 1001, or 1005: socketcluster-client reports 1005 when it sends on a socket whose close frame
   // has arrived but whose close it has not finished (its transport.send), never a dropped
-  // connection (1006). Each connected once more (to B: see above).
-  assert.deepEqual(balancer.closeFrames.get('A'), Array(CLIENTS).fill(1001), 'close frames A sent');
+  // connection (1006). Each connected once more (to the other: see above).
+  assert.deepEqual(balancer.closeFrames.get(name), Array(CLIENTS).fill(1001), `close frames ${name} sent`);
   assert.equal(closes.length, CLIENTS, `closes: ${JSON.stringify(closes)}`);
   assert.deepEqual(closes.filter((d) => d.code !== 1001 && d.code !== 1005), [], 'closes other than 1001');
   assert.deepEqual(connects, Array(CLIENTS).fill(2), 'connects per client');
   // Every RPC got its answer: the only errors are BadConnectionErrors, each followed by a resend.
   assert.deepEqual(errors.filter((e) => e.name !== 'BadConnectionError'), [], 'errors other than BadConnectionError');
-  assert.ok(answeredWhileDraining > 0, 'no RPC in flight was answered by A while it drained');
+  assert.ok(answeredWhileDraining > 0, `no RPC in flight was answered by ${name} while it drained`);
   // The closes were spread over the drain time, not all at once (coarsely: half of it at least).
   assert.ok(times[times.length - 1] - times[0] >= DRAIN_TIME / 2,
     `closes not spread over ${DRAIN_TIME} ms: +${times.join(', +')}`);
+}
+
+check('Open Liberty, SIGTERM with RPCs in flight: every client reconnects to the other instance, every RPC is answered, closes are 1001 and spread', async (t) => {
+  t.diagnostic(`instances ready after ${h.describeStarts(instances)}`);
+  await handOver(t, A, B);
+}, 240000);
+
+check('Payara Micro, SIGTERM with RPCs in flight: every client reconnects to the other instance, every RPC is answered, closes are 1001 and spread', async (t) => {
+  await handOver(t, P, B);
 }, 240000);
