@@ -191,8 +191,7 @@ public class AGServer extends AsyncStreamEmitter {
     this.channelFeatures = new ChannelFeatures(options.channelFeatures());
     this.exchange.setChannelFeatures(channelFeatures);
     broker.ready().thenRun(() -> {
-      // A server that started draining meanwhile stays not ready.
-      ready = !draining && !closed;
+      ready = true;
       emit("ready", new AGReadyEvent());
     });
   }
@@ -319,7 +318,8 @@ public class AGServer extends AsyncStreamEmitter {
 
   /** Ready to take connections: the broker is up, and the server neither drains nor is closed. */
   public boolean isReady() {
-    return ready;
+    // (draining and closed too: the broker's ready callback may race a drain that starts.)
+    return ready && !draining && !closed;
   }
 
   /** Whether a graceful shutdown ({@link #drain}) has started: from then on the server is not ready. */
