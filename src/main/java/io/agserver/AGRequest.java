@@ -83,12 +83,17 @@ public final class AGRequest {
     if (!sent.compareAndSet(false, true)) {
       throw AGError.invalidAction("Response to request " + id + " has already been sent");
     }
-    if (error != null) {
-      socket.sendResponse(id, "error", error);
-    } else if (withData) {
-      socket.sendResponse(id, "data", responseData);
-    } else {
-      socket.sendResponse(id, null, null);
+    try {
+      if (error != null) {
+        socket.sendResponse(id, "error", error);
+      } else if (withData) {
+        socket.sendResponse(id, "data", responseData);
+      } else {
+        socket.sendResponse(id, null, null);
+      }
+    } finally {
+      // After the response is queued: a draining socket may close once it owes no answer.
+      socket.answered();
     }
   }
 

@@ -77,6 +77,10 @@ public class AGServer extends AsyncStreamEmitter {
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
   private volatile boolean ready;
   private volatile boolean closed;
+  // Graceful shutdown: draining is set first (readiness down, new sockets refused), then the
+  // drain's turns are fixed; the sweep hands them out and watches the drain end.
+  private volatile boolean draining;
+  private volatile Drain drain;
   public static final MiddlewareType MIDDLEWARE_HANDSHAKE = MiddlewareType.HANDSHAKE;
   public static final MiddlewareType MIDDLEWARE_INBOUND_RAW = MiddlewareType.INBOUND_RAW;
   public static final MiddlewareType MIDDLEWARE_INBOUND = MiddlewareType.INBOUND;
@@ -145,8 +149,13 @@ public class AGServer extends AsyncStreamEmitter {
     return JwtAuthEngine.fromConfig(options, ConfigProvider.getConfig());
   }
 
+  /**
+   * The application stops: drains first (on Payara the sockets are still open here; where the
+   * runtime closed them already, or a SIGTERM drained them, this ends at once), then closes.
+   */
   @PreDestroy
   void destroy() {
+    drainAndWait();
     close();
   }
 
@@ -253,11 +262,20 @@ public class AGServer extends AsyncStreamEmitter {
       connectionLimits.expireUnopened(now);
     }
     refusals.summarize();
+    Drain draining = drain;
+    if (draining != null) {
+      for (AGServerSocket socket : draining.schedule.due(now)) {
+        socket.drainTurn(now + options.ackTimeout());
+      }
+    }
     for (AGServerSocket socket : pendingClients.values()) {
       tick(socket, now);
     }
     for (AGServerSocket socket : clients.values()) {
       tick(socket, now);
+    }
+    if (draining != null) {
+      draining.check(now);
     }
   }
 
@@ -313,8 +331,127 @@ public class AGServer extends AsyncStreamEmitter {
     return options.path();
   }
 
+  /** Ready to take connections: the broker is up, and the server neither drains nor is closed. */
   public boolean isReady() {
-    return ready;
+    // (draining and closed too: the broker's ready callback may race a drain that starts.)
+    return ready && !draining && !closed;
+  }
+
+  /** Whether a graceful shutdown ({@link #drain}) has started: from then on the server is not ready. */
+  public boolean isDraining() {
+    return draining;
+  }
+
+  // ---- graceful shutdown ----
+
+  /** After drainTime and ackTimeout, the time the last close frames get to reach their clients. */
+  static final long CLOSE_GRACE_MILLIS = 2_000;
+
+  // The drain runs while the application stops, when the runtime may no longer read classes from
+  // its archive (Liberty, once the WAR has left dropins: ClassFormatError): its classes are loaded
+  // with the server's.
+  private static final List<Class<?>> DRAIN_CLASSES = List.of(Drain.class, io.agserver.core.DrainSchedule.class);
+
+  /**
+   * Starts the graceful shutdown and returns a stage that completes once every socket is closed
+   * (at the latest drainTime + ackTimeout + 2 s after the start): readiness goes down at once,
+   * new sockets are refused (HTTP 503 at the upgrade, 1001 for one that got past it), and the
+   * sockets there now are closed with 1001 one slice at a time over {@code socketcluster.drainTime}
+   * (0: all at once), in the order of their ids. A socket whose turn came closes as soon as it
+   * owes nothing (every message received handled, every RPC answered, every invoke of the server
+   * acknowledged or timed out), at the latest ackTimeout after its turn; until then it works as
+   * before. Calling it again returns the same drain's stage.
+   */
+  public synchronized CompletionStage<Void> drain() {
+    Drain current = drain;
+    if (current == null) {
+      ready = false;
+      draining = true;
+      long now = scheduler.now();
+      List<AGServerSocket> sockets = new java.util.ArrayList<>(clients.values());
+      sockets.addAll(pendingClients.values());
+      sockets.sort(java.util.Comparator.comparing(AGServerSocket::id));
+      long drainTime = options.drainTime();
+      current = new Drain(new io.agserver.core.DrainSchedule<>(sockets, now, drainTime),
+          now + drainTime + options.ackTimeout() + CLOSE_GRACE_MILLIS);
+      drain = current;
+      LOG.info("agserver is shutting down: " + sockets.size() + " sockets close over " + drainTime
+          + " ms (socketcluster.drainTime); new connections are refused");
+      if (closed || sockets.isEmpty()) {
+        current.finish(now, false);
+      }
+    }
+    return current.done.copy();
+  }
+
+  /**
+   * {@link #drain} and waits for its end, at most as long as the drain may take: for the
+   * container's stop hooks, which must not let the runtime go on while sockets still close.
+   */
+  public void drainAndWait() {
+    if (scheduler == null) {
+      return;
+    }
+    long bound = options.drainTime() + options.ackTimeout() + 2 * CLOSE_GRACE_MILLIS;
+    try {
+      drain().toCompletableFuture().get(bound, java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LOG.log(Level.WARNING, "agserver's drain did not end in " + bound + " ms; the sockets left are dropped", e);
+    }
+  }
+
+  /**
+   * A drain under way: its turns, its deadline, and its end. {@code done} completes on a worker
+   * (or in close()), never on the timer thread; {@code firstOpen} and {@code finishQueued} are the
+   * timer's own.
+   */
+  private final class Drain {
+    final io.agserver.core.DrainSchedule<AGServerSocket> schedule;
+    final long deadline;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    private int firstOpen;
+    private boolean finishQueued;
+
+    Drain(io.agserver.core.DrainSchedule<AGServerSocket> schedule, long deadline) {
+      this.schedule = schedule;
+      this.deadline = deadline;
+    }
+
+    /** On the timer thread: ends the drain once every socket is gone, or at its deadline. */
+    void check(long now) {
+      if (finishQueued || done.isDone()) {
+        return;
+      }
+      List<AGServerSocket> sockets = schedule.sockets();
+      while (firstOpen < sockets.size() && sockets.get(firstOpen).drained()) {
+        firstOpen++;
+      }
+      boolean allGone = true;
+      for (int i = firstOpen; i < sockets.size() && allGone; i++) {
+        allGone = sockets.get(i).drained();
+      }
+      if (allGone || now >= deadline) {
+        finishQueued = true;
+        scheduler.execute(() -> finish(now, false));
+      }
+    }
+
+    /** Ends the drain once, with a line in the log before its waiters go on (the JVM may exit then). */
+    synchronized void finish(long now, boolean closing) {
+      if (done.isDone()) {
+        return;
+      }
+      long open = schedule.sockets().stream().filter(socket -> !socket.drained()).count();
+      if (closing) {
+        LOG.info("agserver closed while draining; " + open + " sockets are dropped");
+      } else {
+        LOG.info("agserver drained in " + (now - schedule.start()) + " ms"
+            + (open == 0 ? "" : "; " + open + " sockets did not close in time"));
+      }
+      done.complete(null);
+    }
   }
 
   // ---- middleware ----
@@ -463,16 +600,16 @@ public class AGServer extends AsyncStreamEmitter {
       socket.refuse(io.agserver.protocol.CloseCodes.TRY_AGAIN_LATER, admission.refusal().message());
       return socket;
     }
-    if (closed) {
-      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
+    if (closed || draining) {
+      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, AGServerSocket.SHUTTING_DOWN);
       return socket;
     }
     socket.openMiddlewareStreams(middleware);
     pendingClients.put(socket.id(), socket);
-    if (closed) {
-      // close() ran meanwhile and may not have seen this socket.
+    if (closed || draining) {
+      // close() or drain() ran meanwhile and may not have seen this socket.
       pendingClients.remove(socket.id(), socket);
-      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
+      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, AGServerSocket.SHUTTING_DOWN);
       return socket;
     }
     emit("handshake", new AGHandshakeEvent(socket));
@@ -495,10 +632,14 @@ public class AGServer extends AsyncStreamEmitter {
     pendingClients.remove(socket.id(), socket);
   }
 
-  /** Stops accepting work and drops every connection. */
+  /** Stops accepting work and drops every connection at once (see {@link #drain} for the graceful way). */
   public void close() {
     ready = false;
     closed = true;
+    Drain draining = drain;
+    if (draining != null && scheduler != null) {
+      draining.finish(scheduler.now(), true);
+    }
     for (AGServerSocket socket : List.copyOf(clients.values())) {
       socket.terminate();
       socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);

@@ -130,6 +130,14 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   private final java.util.concurrent.atomic.AtomicBoolean closeQueued = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.concurrent.atomic.AtomicBoolean expiryQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
+  // RPCs received (AGRequests made, the server's own #subscribe ... included) and not answered yet.
+  private final java.util.concurrent.atomic.AtomicInteger owedAnswers = new java.util.concurrent.atomic.AtomicInteger();
+  // While the server drains: 0 until this socket's turn to close comes, then the time by which it
+  // closes even if it still owes answers. Written once by the timer sweep, read by any thread.
+  private volatile long drainDeadline;
+  // The transport reported the connection closed (its close went out, or the client left).
+  private volatile boolean connectionEnded;
+
   // Read by the server's timer sweep; written on the inbound path. Plain volatile fields: a pong
   // costs one write, never a timer reschedule.
   volatile long lastPongResetAt;
@@ -147,7 +155,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     AGServerOptions options = server.options();
     this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit(),
         options.outboundCoalescing() && server.codec() instanceof JsonCodec);
-    this.inbound = new SerialRunner(this::emitError);
+    this.inbound = new SerialRunner(this::emitError, this::drainStep);
     this.auth = new SocketAuth(context);
     this.processor = new InboundProcessor(context);
     this.invokes = new PendingInvokes();
@@ -590,6 +598,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     if (state == CLOSED || closeQueued.get()) {
       return;
     }
+    long drainBy = drainDeadline;
+    if (drainBy != 0 && (owesNothing() || now >= drainBy)) {
+      closeForDrain();
+      return;
+    }
     AGServerOptions options = server.options();
     if (!options.pingTimeoutDisabled()) {
       if (now >= nextPingAt) {
@@ -615,6 +628,83 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       serverContext.scheduler().execute(() -> inbound.submit(auth::expireNow));
     }
   }
+
+  // ---- drain ----
+
+  /**
+   * The server drains and this socket's turn came (on the timer thread: flags and a hand-off
+   * only): it closes with 1001 as soon as it owes nothing (every message it received handled,
+   * every RPC answered, every invoke of the server acknowledged), at the latest at {@code deadline}.
+   * Until then it works as before: a message that arrives meanwhile is handled too.
+   */
+  void drainTurn(long deadline) {
+    if (state == CLOSED || drainDeadline != 0) {
+      return;
+    }
+    drainDeadline = deadline;
+    if (owesNothing()) {
+      closeForDrain();
+    }
+  }
+
+  /** Closed, and its transport reported the connection gone: a drain is done with it. */
+  boolean drained() {
+    return state == CLOSED && connectionEnded;
+  }
+
+  /** Whether the socket is in its drain turn (for tests in this package). */
+  boolean inDrainTurn() {
+    return drainDeadline != 0;
+  }
+
+  private boolean owesNothing() {
+    return inbound.pending() == 0 && owedAnswers.get() == 0 && invokes.isEmpty();
+  }
+
+  /** An AGRequest of this socket was answered (its response queued). */
+  void answered() {
+    if (owedAnswers.decrementAndGet() == 0) {
+      drainStep();
+    }
+  }
+
+  /**
+   * After an answer or when the inbound queue runs dry: a socket in its drain turn that owes
+   * nothing any more closes. Runs on the thread that answered or handled the message; the close
+   * itself goes to the workers. The timer sweep checks the same every round, so a step missed
+   * here (the check raced the hand-off) is only late by a round.
+   */
+  private void drainStep() {
+    if (drainDeadline != 0 && state != CLOSED && owesNothing()) {
+      closeForDrain();
+    }
+  }
+
+  /**
+   * Hands the drain close to the workers once. The worker looks again: work that arrived after
+   * the check (a message handled meanwhile) puts the close back until the socket owes nothing or
+   * its deadline passes. What is still in an open batch goes out before the close frame.
+   */
+  private void closeForDrain() {
+    if (!closeQueued.compareAndSet(false, true)) {
+      return;
+    }
+    serverContext.scheduler().execute(() -> {
+      if (state == CLOSED) {
+        return;
+      }
+      if (!owesNothing() && serverContext.scheduler().now() < drainDeadline) {
+        closeQueued.set(false);
+        drainStep();
+        return;
+      }
+      batcher.stopBatching();
+      batcher.flushBatch();
+      disconnect(CloseCodes.GOING_AWAY, SHUTTING_DOWN);
+    });
+  }
+
+  static final String SHUTTING_DOWN = "Server is shutting down";
 
   private void closeLater(int code) {
     if (closeQueued.compareAndSet(false, true)) {
@@ -1016,6 +1106,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
     @Override
     public AGRequest request(Object cid, String procedure, Object data, boolean hasData) {
+      owedAnswers.incrementAndGet();
       return new AGRequest(AGServerSocket.this, cid, procedure, data, hasData);
     }
 
@@ -1058,6 +1149,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
     @Override
     public void closed(int code, String reason) {
+      connectionEnded = true;
       destroy(code, reason);
     }
 

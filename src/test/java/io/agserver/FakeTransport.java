@@ -13,6 +13,8 @@ final class FakeTransport implements AGTransport {
 
   final List<String> texts = new CopyOnWriteArrayList<>();
   final List<ByteBuffer> binaries = new CopyOnWriteArrayList<>();
+  /** Text frames and the close, in the order they went out ("close 1001" for a close). */
+  final List<String> wire = new CopyOnWriteArrayList<>();
   volatile Integer closeCode;
   volatile String closeReason;
   volatile boolean terminated;
@@ -23,6 +25,7 @@ final class FakeTransport implements AGTransport {
   public void sendText(String text, Consumer<Throwable> done) {
     send(() -> {
       texts.add(text);
+      wire.add(text);
       done.accept(null);
     });
   }
@@ -63,8 +66,9 @@ final class FakeTransport implements AGTransport {
   @Override
   public void close(int code, String reason) {
     if (closeCode == null) {
-      closeCode = code;
       closeReason = reason;
+      wire.add("close " + code);
+      closeCode = code;
     }
   }
 

@@ -46,6 +46,7 @@ public record AGServerOptions(
     long authDefaultExpiry,
     AuthExpiryCheck authExpiryCheck,
     long sendTimeout,
+    long drainTime,
     String host,
     Integer sourcePort,
     boolean secure) {
@@ -84,6 +85,14 @@ public record AGServerOptions(
    */
   public static final long DEFAULT_SEND_TIMEOUT = 20_000;
 
+  /**
+   * Milliseconds over which a stopping server closes its sockets (agserver's option; the original
+   * has none). Each socket may then wait up to ackTimeout for the answers it owes, so with the
+   * defaults every socket is closed within 20 s of the stop, inside Kubernetes' default grace
+   * period of 30 s with room for the runtime's own stop.
+   */
+  public static final long DEFAULT_DRAIN_TIME = 10_000;
+
   /** What happens to a socket's streams once it has disconnected. */
   public enum CleanupMode { KILL, CLOSE }
 
@@ -107,6 +116,9 @@ public record AGServerOptions(
     requirePositive("senderThreads", senderThreads);
     requirePositive("authDefaultExpiry", authDefaultExpiry);
     requirePositive("sendTimeout", sendTimeout);
+    if (drainTime < 0) {
+      throw invalid("drainTime", drainTime, "a number >= 0");
+    }
     if (protocolVersion != 1 && protocolVersion != 2) {
       throw invalid("protocolVersion", protocolVersion, "1 or 2");
     }
@@ -178,6 +190,7 @@ public record AGServerOptions(
         r.number("authDefaultExpiry", 86_400),
         r.authExpiryCheck("authExpiryCheck", AuthExpiryCheck.PASSIVE),
         r.millis("sendTimeout", DEFAULT_SEND_TIMEOUT),
+        r.millis("drainTime", DEFAULT_DRAIN_TIME),
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));

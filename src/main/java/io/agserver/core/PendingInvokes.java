@@ -67,6 +67,11 @@ public final class PendingInvokes {
     }
   }
 
+  /** Whether no invoke waits for its response. */
+  public boolean isEmpty() {
+    return pending.isEmpty();
+  }
+
   /** Whether an invoke's ack timeout has passed at {@code now}: the sweep's cheap check. */
   public boolean anyDue(long now) {
     if (pending.isEmpty()) {

@@ -16,9 +16,20 @@ public final class SerialRunner {
       new ConcurrentLinkedQueue<>();
   private final AtomicInteger wip = new AtomicInteger();
   private final java.util.function.Consumer<Throwable> onTaskFailure;
+  private final Runnable onIdle;
 
   public SerialRunner(java.util.function.Consumer<Throwable> onTaskFailure) {
+    this(onTaskFailure, null);
+  }
+
+  /**
+   * @param onIdle run by the thread that finished the last task whenever nothing is left to run
+   *     (a socket's drain waits for that); null for none. It must be cheap: it runs after most
+   *     tasks.
+   */
+  public SerialRunner(java.util.function.Consumer<Throwable> onTaskFailure, Runnable onIdle) {
     this.onTaskFailure = onTaskFailure;
+    this.onIdle = onIdle;
   }
 
   /** Tasks submitted and not finished, the running one included. */
@@ -30,7 +41,7 @@ public final class SerialRunner {
     // Idle (nothing queued, nothing running): run it here without a queue node. Most messages
     // find their socket idle, so this is the common path.
     if (wip.compareAndSet(0, 1)) {
-      if (runOne(task) && wip.decrementAndGet() != 0) {
+      if (runOne(task) && release()) {
         runLoop();
       }
       return;
@@ -46,7 +57,18 @@ public final class SerialRunner {
       if (!runOne(tasks.poll())) {
         return;
       }
-    } while (wip.decrementAndGet() != 0);
+    } while (release());
+  }
+
+  /** One task finished: true if another waits, else the runner is idle. */
+  private boolean release() {
+    if (wip.decrementAndGet() != 0) {
+      return true;
+    }
+    if (onIdle != null) {
+      onIdle.run();
+    }
+    return false;
   }
 
   /**
@@ -70,7 +92,7 @@ public final class SerialRunner {
         if (error != null) {
           onTaskFailure.accept(error);
         }
-        if (wip.decrementAndGet() != 0) {
+        if (release()) {
           runLoop();
         }
       });

@@ -24,15 +24,30 @@ import io.agserver.core.Connections;
 public final class AGBootstrap implements ServletContextListener {
 
   private TransportThreads threads;
+  private AGServer server;
+  private StopSignal stopSignal;
 
   @Override
   public void contextInitialized(ServletContextEvent event) {
     Connections connections = CDI.current().select(Connections.class).get();
+    server = connections.server();
     threads = register(event.getServletContext(), connections, "agserver-upgrade");
+    stopSignal = StopSignal.install(server);
   }
 
+  /**
+   * The first of the application's stop hooks: the drain runs here unless SIGTERM ran it already
+   * (on Payara the sockets are still open here; on Open Liberty its quiesce dropped them before),
+   * and only then do the transport's threads stop, so that the drain's closes go out.
+   */
   @Override
   public void contextDestroyed(ServletContextEvent event) {
+    if (server != null) {
+      server.drainAndWait();
+    }
+    if (stopSignal != null) {
+      stopSignal.uninstall();
+    }
     if (threads != null) {
       threads.shutdown();
     }

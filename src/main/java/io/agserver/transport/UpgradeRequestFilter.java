@@ -109,8 +109,18 @@ public final class UpgradeRequestFilter implements Filter {
     return upgrade != null && upgrade.equalsIgnoreCase("websocket");
   }
 
-  /** The original's verifyHandshake: middleware first, then the origin. */
+  /**
+   * The original's verifyHandshake: middleware first, then the origin. A draining server takes no
+   * new socket: 503, so that a balancer or the client's reconnect goes to another instance.
+   */
   private boolean admit(HttpServletRequest request, HttpServletResponse response) throws IOException {
+    if (server.isDraining()) {
+      // By the end of the drain this instance is gone: one drain time is when to try again.
+      long seconds = Math.max(1, (server.options().drainTime() + 999) / 1000);
+      response.setHeader("Retry-After", Long.toString(seconds));
+      refuse(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Server is shutting down");
+      return false;
+    }
     AGUpgradeRequest upgrade = upgradeRequest(request);
     try {
       // The servlet API cannot finish an upgrade asynchronously: a middleware that decides later
@@ -153,7 +163,10 @@ public final class UpgradeRequestFilter implements Filter {
   }
 
   private static void refuse(HttpServletResponse response, int status, Throwable error) throws IOException {
-    String message = error == null || error.getMessage() == null ? "" : error.getMessage();
+    refuse(response, status, error == null || error.getMessage() == null ? "" : error.getMessage());
+  }
+
+  private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
     response.setStatus(status);
     response.setContentType("text/plain;charset=UTF-8");
     response.getWriter().write(message);

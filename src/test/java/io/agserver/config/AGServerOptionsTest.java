@@ -58,6 +58,19 @@ class AGServerOptionsTest {
   }
 
   @Test
+  void theDrainTimeFitsKubernetesGracePeriodAndZeroClosesAllAtOnce() {
+    AGServerOptions defaults = AGServerOptions.defaults();
+    assertEquals(10_000, defaults.drainTime());
+    // Every socket is closed within drainTime + ackTimeout: inside the default 30 s grace period.
+    assertTrue(defaults.drainTime() + defaults.ackTimeout() <= 20_000);
+    assertEquals(0, read(Map.of("socketcluster.drainTime", "0")).drainTime());
+    assertEquals(4000, read(Map.of("socketcluster.drainTime", "4000")).drainTime());
+    IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.drainTime", "-1")));
+    assertTrue(error.getMessage().contains("socketcluster.drainTime"), error.getMessage());
+  }
+
+  @Test
   void valuesAreReadFromTheirKeys() {
     AGServerOptions options = read(Map.of(
         "socketcluster.pingInterval", "1000",
