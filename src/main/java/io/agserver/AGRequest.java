@@ -18,13 +18,28 @@ public final class AGRequest {
   private volatile Object data;
   private volatile boolean hasData;
   private final AtomicBoolean sent = new AtomicBoolean();
+  // System.nanoTime() when the server started handling an application procedure's call; its
+  // answer is counted in the server's figures. Not for the protocol's own (#handshake ...).
+  private final boolean counted;
+  private final long startedNanos;
 
   AGRequest(AGServerSocket socket, Object id, String procedure, Object data, boolean hasData) {
+    this(socket, id, procedure, data, hasData, false, 0);
+  }
+
+  AGRequest(AGServerSocket socket, Object id, String procedure, Object data, boolean hasData, long startedNanos) {
+    this(socket, id, procedure, data, hasData, true, startedNanos);
+  }
+
+  private AGRequest(AGServerSocket socket, Object id, String procedure, Object data, boolean hasData,
+      boolean counted, long startedNanos) {
     this.socket = socket;
     this.id = id;
     this.procedure = procedure;
     this.data = data;
     this.hasData = hasData;
+    this.counted = counted;
+    this.startedNanos = startedNanos;
   }
 
   public AGServerSocket socket() {
@@ -94,6 +109,9 @@ public final class AGRequest {
     } finally {
       // After the response is queued: a draining socket may close once it owes no answer.
       socket.answered();
+    }
+    if (counted) {
+      socket.server().figures().rpcAnswered(System.nanoTime() - startedNanos, error != null);
     }
   }
 

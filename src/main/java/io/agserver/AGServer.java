@@ -46,6 +46,8 @@ import io.agserver.codec.JsonCodec;
 import io.agserver.ops.ConnectionLimits;
 import io.agserver.ops.ConnectionSlot;
 import io.agserver.ops.Refusals;
+import io.agserver.ops.MetricsBinding;
+import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.AGExchange;
 import io.agserver.pubsub.ChannelFeatures;
 import io.agserver.pubsub.HistoryOptions;
@@ -81,6 +83,9 @@ public class AGServer extends AsyncStreamEmitter {
   // drain's turns are fixed; the sweep hands them out and watches the drain end.
   private volatile boolean draining;
   private volatile Drain drain;
+  private final ServerFigures figures = new ServerFigures(new LiveFigures());
+  // The export of the figures to MicroProfile Metrics, when the runtime has it (CDI only); or null.
+  private MetricsBinding metrics;
   public static final MiddlewareType MIDDLEWARE_HANDSHAKE = MiddlewareType.HANDSHAKE;
   public static final MiddlewareType MIDDLEWARE_INBOUND_RAW = MiddlewareType.INBOUND_RAW;
   public static final MiddlewareType MIDDLEWARE_INBOUND = MiddlewareType.INBOUND;
@@ -119,6 +124,7 @@ public class AGServer extends AsyncStreamEmitter {
     start(configured, null, new CdiEventBridge(CDI.current().getBeanManager()),
         ManagedThreads.threadFactory().orElse(null), ManagedThreads.executor().orElse(null), null);
     installMiddlewareBeans();
+    metrics = MetricsBinding.start(figures, scheduler);
   }
 
   /** Every CDI bean of a middleware line interface, ordered by its class's {@code @Priority}. */
@@ -198,7 +204,10 @@ public class AGServer extends AsyncStreamEmitter {
     this.broker = createBroker(options, threads, scheduler::execute, clock);
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
-    this.exchange = new AGExchange(broker, this::emitWarning);
+    if (broker instanceof RedisBroker redis) {
+      redis.countPublishesIn(figures);
+    }
+    this.exchange = new AGExchange(broker, this::emitWarning, figures);
     this.channelFeatures = new ChannelFeatures(options.channelFeatures());
     this.exchange.setChannelFeatures(channelFeatures);
     broker.ready().thenRun(() -> {
@@ -454,6 +463,15 @@ public class AGServer extends AsyncStreamEmitter {
     }
   }
 
+  /**
+   * The server's figures: counts since it started (connections, handshakes, messages, RPCs,
+   * publishes, closes by code ...) and what it holds now, for the admin page, health checks and
+   * metrics exporters (see README, Operations).
+   */
+  public ServerFigures figures() {
+    return figures;
+  }
+
   // ---- middleware ----
 
   /**
@@ -612,6 +630,7 @@ public class AGServer extends AsyncStreamEmitter {
       socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, AGServerSocket.SHUTTING_DOWN);
       return socket;
     }
+    figures.connectionAccepted();
     emit("handshake", new AGHandshakeEvent(socket));
     return socket;
   }
@@ -625,11 +644,14 @@ public class AGServer extends AsyncStreamEmitter {
   void socketOpened(AGServerSocket socket) {
     pendingClients.remove(socket.id(), socket);
     clients.put(socket.id(), socket);
+    figures.handshake();
   }
 
-  void socketClosed(AGServerSocket socket) {
+  /** Once per accepted socket, with the code it closed with. */
+  void socketClosed(AGServerSocket socket, int code) {
     clients.remove(socket.id(), socket);
     pendingClients.remove(socket.id(), socket);
+    figures.connectionClosed(code);
   }
 
   /** Stops accepting work and drops every connection at once (see {@link #drain} for the graceful way). */
@@ -657,6 +679,9 @@ public class AGServer extends AsyncStreamEmitter {
     if (broker != null) {
       broker.close();
     }
+    if (metrics != null) {
+      metrics.close();
+    }
   }
 
   // ---- events ----
@@ -679,6 +704,103 @@ public class AGServer extends AsyncStreamEmitter {
 
   public void emitWarning(Throwable warning) {
     emit("warning", new AGWarningEvent(warning));
+  }
+
+  /** What the server holds, read for its figures when they are read. */
+  private final class LiveFigures implements ServerFigures.Live {
+
+    @Override
+    public int connections() {
+      return pendingClients.size() + clients.size();
+    }
+
+    @Override
+    public int clients() {
+      return clients.size();
+    }
+
+    @Override
+    public long subscriptions() {
+      long count = 0;
+      for (AGServerSocket socket : clients.values()) {
+        count += socket.subscriptionCount();
+      }
+      return count;
+    }
+
+    @Override
+    public int channels() {
+      BrokerEngine engine = broker;
+      return engine == null ? 0 : engine.channelCount();
+    }
+
+    @Override
+    public long outboundWaitingCharacters() {
+      long waiting = 0;
+      for (AGServerSocket socket : pendingClients.values()) {
+        waiting += socket.outboundWaitingCharacters();
+      }
+      for (AGServerSocket socket : clients.values()) {
+        waiting += socket.outboundWaitingCharacters();
+      }
+      return waiting;
+    }
+
+    @Override
+    public long outboundWaitingFrames() {
+      long waiting = 0;
+      for (AGServerSocket socket : pendingClients.values()) {
+        waiting += socket.getOutboundBackpressure();
+      }
+      for (AGServerSocket socket : clients.values()) {
+        waiting += socket.getOutboundBackpressure();
+      }
+      return waiting;
+    }
+
+    @Override
+    public List<ServerFigures.ChannelFigure> topChannels(int limit) {
+      BrokerEngine engine = broker;
+      if (engine == null || limit <= 0) {
+        return List.of();
+      }
+      java.util.PriorityQueue<ServerFigures.ChannelFigure> top = new java.util.PriorityQueue<>(
+          java.util.Comparator.comparingInt(ServerFigures.ChannelFigure::subscribers));
+      for (String channel : engine.subscriptions()) {
+        top.offer(new ServerFigures.ChannelFigure(channel, engine.subscriberCount(channel)));
+        if (top.size() > limit) {
+          top.poll();
+        }
+      }
+      List<ServerFigures.ChannelFigure> most = new java.util.ArrayList<>(top);
+      most.sort(java.util.Comparator.comparingInt(ServerFigures.ChannelFigure::subscribers).reversed()
+          .thenComparing(ServerFigures.ChannelFigure::channel));
+      return most;
+    }
+
+    @Override
+    public List<ServerFigures.SocketFigure> slowestSockets(int limit) {
+      if (limit <= 0) {
+        return List.of();
+      }
+      java.util.PriorityQueue<ServerFigures.SocketFigure> top = new java.util.PriorityQueue<>(
+          java.util.Comparator.comparingLong(ServerFigures.SocketFigure::waitingCharacters));
+      for (Map<String, AGServerSocket> sockets : List.of(pendingClients, clients)) {
+        for (AGServerSocket socket : sockets.values()) {
+          long waiting = socket.outboundWaitingCharacters();
+          if (waiting > 0) {
+            top.offer(new ServerFigures.SocketFigure(socket.id(), socket.remoteAddress(), waiting,
+                socket.getOutboundBackpressure()));
+            if (top.size() > limit) {
+              top.poll();
+            }
+          }
+        }
+      }
+      List<ServerFigures.SocketFigure> most = new java.util.ArrayList<>(top);
+      most.sort(java.util.Comparator.comparingLong(ServerFigures.SocketFigure::waitingCharacters).reversed());
+      return most;
+    }
   }
 
   /** The server as its sockets' machinery and its transport see it. */

@@ -32,6 +32,7 @@ import io.agserver.ops.ConnectionSlot;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.CloseCodes;
 import io.agserver.codec.JsonCodec;
+import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.AGSubscriber;
 import io.agserver.pubsub.StreamPosition;
 import io.agserver.stream.AGStream;
@@ -104,6 +105,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   private final String id;
   private final AGServer server;
   private final ServerContext serverContext;
+  private final ServerFigures figures;
   private final Context context = new Context();
   private final AGTransport transport;
   private final AGUpgradeRequest request;
@@ -153,8 +155,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     this.transport = transport;
     this.request = request;
     AGServerOptions options = server.options();
+    this.figures = server.figures();
     this.outbound = new OutboundQueue(transport, new OutboundOwner(), options.outboundBufferLimit(),
-        options.outboundCoalescing() && server.codec() instanceof JsonCodec);
+        options.outboundCoalescing() && server.codec() instanceof JsonCodec, figures);
     this.inbound = new SerialRunner(this::emitError, this::drainStep);
     this.auth = new SocketAuth(context);
     this.processor = new InboundProcessor(context);
@@ -532,8 +535,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     serverContext.emit("connection", new AGConnectionEvent(this, id, pingTimeout, isAuthenticated, authError));
   }
 
-  /** Every close goes through here once: events, bookkeeping, stream cleanup. */
-  void destroy(int code, String reason) {
+  /**
+   * Every close goes through here once: events, bookkeeping, stream cleanup. True for the call
+   * that closed the socket, false when it was closed already.
+   */
+  boolean destroy(int code, String reason) {
     batcher.cancelBatching();
     State prevState;
     synchronized (stateLock) {
@@ -543,11 +549,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     releaseSlot();
     if (prevState == CLOSED) {
       invokes.abortAll("connectAbort", code, reason);
-      return;
+      return false;
     }
     // Out of the server's maps before any event: an observer of the disconnection or closure
     // never finds the socket among the clients.
-    server.socketClosed(this);
+    server.socketClosed(this, code);
     if ((reason == null || reason.isEmpty()) && CloseCodes.errorReason(code) != null) {
       reason = CloseCodes.errorReason(code);
     }
@@ -579,6 +585,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     } else {
       closeAllStreams();
     }
+    return true;
   }
 
   /** Frees the connection's slot: every close passes here (destroy, refuse); only the first call counts. */
@@ -717,7 +724,10 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     @Override
     public void onSendFailure(Throwable error) {
       emitError(error);
-      destroy(CloseCodes.ABNORMAL, error.toString());
+      if (destroy(CloseCodes.ABNORMAL, error.toString()) && error instanceof AGError timeout
+          && "TimeoutError".equals(timeout.name())) {
+        figures.cutOff(ServerFigures.CutOff.SEND_TIMEOUT); // the send time limit (transport.Senders)
+      }
       // The connection may still be open (a write that timed out, a container that refused one
       // frame): nothing will be sent on it any more, so it is dropped rather than left unmanaged.
       transport.terminate();
@@ -728,7 +738,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       String reason = "Outbound buffer limit exceeded";
       emitError(AGError.resourceLimit("Socket " + id + " did not read " + waitingChars
           + " characters waiting for it; the limit is " + server.options().outboundBufferLimit()));
-      destroy(CloseCodes.POLICY_VIOLATION, reason);
+      if (destroy(CloseCodes.POLICY_VIOLATION, reason)) {
+        figures.cutOff(ServerFigures.CutOff.OUTBOUND_BUFFER);
+      }
       outbound.closeNow(CloseCodes.POLICY_VIOLATION, reason);
     }
   }
@@ -831,6 +843,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   }
 
   private void sendPublish(String channel, Object data, String encoded, StreamPosition position) {
+    figures.delivered();
     if (position != null) {
       Map<String, Object> positioned = new LinkedHashMap<>(4);
       positioned.put("offset", position.offset());
@@ -899,6 +912,16 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   public int getOutboundBackpressure() {
     return outbound.backpressure();
+  }
+
+  /** Characters queued for the client and not yet written (for the server's figures). */
+  long outboundWaitingCharacters() {
+    return outbound.waitingCharacters();
+  }
+
+  /** Channels the socket is subscribed to (for the server's figures; no copy of the list). */
+  int subscriptionCount() {
+    return subscriptions.count();
   }
 
   // ---- receivers ----
@@ -1111,6 +1134,12 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     }
 
     @Override
+    public AGRequest call(Object cid, String procedure, Object data, boolean hasData, long startedNanos) {
+      owedAnswers.incrementAndGet();
+      return new AGRequest(AGServerSocket.this, cid, procedure, data, hasData, startedNanos);
+    }
+
+    @Override
     public boolean open() {
       return AGServerSocket.this.open();
     }
@@ -1144,6 +1173,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
     @Override
     public void receive(Object message) {
+      figures.received(message);
       AGServerSocket.this.receive(message);
     }
 

@@ -179,8 +179,10 @@ public final class InboundProcessor {
       default:
         break;
     }
+    // An application procedure's call is timed from here, its inbound middleware included.
+    long started = isRpc ? System.nanoTime() : 0;
     if (!socket.hasMiddleware(MiddlewareType.INBOUND)) {
-      deliver(event, isRpc ? cid : null, hasData ? data : Undefined.INSTANCE, null);
+      deliver(event, isRpc ? cid : null, hasData ? data : Undefined.INSTANCE, null, started);
       return DONE;
     }
     AGAction action = (isRpc
@@ -189,16 +191,16 @@ public final class InboundProcessor {
         .socket(socket.socket()).data(hasData ? data : Undefined.INSTANCE)
         .authTokenExpiredError(authTokenExpiredError).build();
     return socket.middleware(MiddlewareType.INBOUND, action).handle((newData, blocked) -> {
-      deliver(event, isRpc ? cid : null, newData, blocked);
+      deliver(event, isRpc ? cid : null, newData, blocked, started);
       return null;
     });
   }
 
   /** An invoke to its procedure stream (or its error answer), a transmit to its receiver. */
-  private void deliver(String event, Object cid, Object data, Throwable blocked) {
+  private void deliver(String event, Object cid, Object data, Throwable blocked, long startedNanos) {
     if (cid != null) {
       boolean hasData = data != Undefined.INSTANCE;
-      AGRequest request = socket.request(cid, event, hasData ? data : null, hasData);
+      AGRequest request = socket.call(cid, event, hasData ? data : null, hasData, startedNanos);
       if (blocked != null) {
         request.error(Failures.unwrap(blocked));
         return;

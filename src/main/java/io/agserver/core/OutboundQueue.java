@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import io.agserver.ops.ServerFigures;
 import io.agserver.transport.AGTransport;
 
 /**
@@ -47,6 +48,8 @@ public final class OutboundQueue {
   private final Owner owner;
   private final long limit;
   private final boolean coalesce;
+  // Where each frame handed to the transport is counted; null: nowhere.
+  private final ServerFigures figures;
   private final ConcurrentLinkedQueue<Object> frames = new ConcurrentLinkedQueue<>();
   private final AtomicInteger waitingFrames = new AtomicInteger();
   private final AtomicLong waitingChars = new AtomicLong();
@@ -67,10 +70,16 @@ public final class OutboundQueue {
    *     when they are JSON texts, as the default codec writes them
    */
   public OutboundQueue(AGTransport transport, Owner owner, long limit, boolean coalesce) {
+    this(transport, owner, limit, coalesce, null);
+  }
+
+  /** @param figures where each frame sent (and its bytes) is counted; null: nowhere */
+  public OutboundQueue(AGTransport transport, Owner owner, long limit, boolean coalesce, ServerFigures figures) {
     this.transport = transport;
     this.owner = owner;
     this.limit = limit;
     this.coalesce = coalesce;
+    this.figures = figures;
   }
 
   /** Queues a text frame that goes out as it is; false once the queue is closed. */
@@ -127,6 +136,11 @@ public final class OutboundQueue {
     return waitingFrames.get();
   }
 
+  /** Characters queued and not yet written, those of the frame in flight included. */
+  public long waitingCharacters() {
+    return waitingChars.get();
+  }
+
   private boolean enqueue(Object frame, long size) {
     if (closed) {
       return false;
@@ -173,11 +187,17 @@ public final class OutboundQueue {
         } else if (frame instanceof RawText raw) {
           inFlightFrames = 1;
           inFlightSize = raw.text().length();
+          if (figures != null) {
+            figures.sent(raw.text());
+          }
           transport.sendText(raw.text(), onSent);
         } else {
           ByteBuffer data = (ByteBuffer) frame;
           inFlightFrames = 1;
           inFlightSize = data.remaining();
+          if (figures != null) {
+            figures.sent(data);
+          }
           transport.sendBinary(data, onSent);
         }
       } catch (RuntimeException e) {
@@ -220,6 +240,9 @@ public final class OutboundQueue {
     }
     inFlightFrames = count;
     inFlightSize = chars;
+    if (figures != null) {
+      figures.sent(text);
+    }
     transport.sendText(text, onSent);
   }
 

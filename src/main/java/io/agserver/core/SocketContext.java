@@ -68,6 +68,12 @@ public interface SocketContext {
   /** A client's RPC, answered through this socket. */
   AGRequest request(Object cid, String procedure, Object data, boolean hasData);
 
+  /**
+   * A client's call of an application procedure: as {@link #request}, and its answer is counted
+   * in the server's figures with its duration since {@code startedNanos} ({@link System#nanoTime}).
+   */
+  AGRequest call(Object cid, String procedure, Object data, boolean hasData, long startedNanos);
+
   /** The handshake was accepted: from pending to connected. False if the socket closed meanwhile. */
   boolean open();
 

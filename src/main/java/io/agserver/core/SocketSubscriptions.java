@@ -40,6 +40,10 @@ public final class SocketSubscriptions {
     return new ArrayList<>(channels.keySet());
   }
 
+  public synchronized int count() {
+    return channels.size();
+  }
+
   public synchronized boolean contains(String channel) {
     return channels.containsKey(channel);
   }

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
+import io.agserver.ops.ServerFigures;
 import io.agserver.stream.AGStream;
 import io.agserver.stream.AsyncStreamEmitter;
 import io.agserver.stream.ConsumerStats;
@@ -31,6 +32,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   private final BrokerEngine broker;
   private final Consumer<Throwable> errors;
+  private final ServerFigures figures;
   private final Map<String, String> channelStates = new ConcurrentHashMap<>();
   private final StreamDemux<Object> channelData = new StreamDemux<>();
   private final StreamDemux<Object> channelEvents = new StreamDemux<>();
@@ -44,8 +46,20 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   /** @param errors receives the broker's failures to subscribe the exchange (the server's warnings) */
   public AGExchange(BrokerEngine broker, Consumer<Throwable> errors) {
+    this(broker, errors, null);
+  }
+
+  /** @param figures where each publish is counted (the server's figures); null: nowhere */
+  public AGExchange(BrokerEngine broker, Consumer<Throwable> errors, ServerFigures figures) {
     this.broker = broker;
     this.errors = errors;
+    this.figures = figures;
+  }
+
+  private void countPublish() {
+    if (figures != null) {
+      figures.published();
+    }
   }
 
   @Override
@@ -155,6 +169,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
    * history channel the publication gets its position first (a failure is then a warning).
    */
   public CompletionStage<Void> transmitPublish(String channel, Object data) {
+    countPublish();
     HistoryOptions history = historyOf(channel);
     if (history == null) {
       return broker.transmitPublish(channel, data);
@@ -169,6 +184,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
 
   /** As transmitPublish; fails if the broker could not take the message. */
   public CompletionStage<Void> invokePublish(String channel, Object data) {
+    countPublish();
     HistoryOptions history = historyOf(channel);
     if (history == null) {
       return broker.invokePublish(channel, data);
@@ -185,6 +201,7 @@ public final class AGExchange extends AsyncStreamEmitter implements AGSubscriber
     if (history == null) {
       return CompletableFuture.failedFuture(noHistory(channel));
     }
+    countPublish();
     return broker.publishWithHistory(channel, data, history);
   }
 

@@ -138,8 +138,14 @@ public final class AGSimpleBroker implements BrokerEngine {
   }
 
   /** Local subscribers of a channel. */
+  @Override
   public int subscriberCount(String channel) {
     return channels.subscriberCount(channel);
+  }
+
+  @Override
+  public int channelCount() {
+    return channels.size();
   }
 
   @Override

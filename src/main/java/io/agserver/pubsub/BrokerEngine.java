@@ -81,6 +81,16 @@ public interface BrokerEngine extends AutoCloseable {
   /** Channels with at least one local subscriber. */
   List<String> subscriptions();
 
+  /** How many channels have a local subscriber (read for the server's figures). */
+  default int channelCount() {
+    return subscriptions().size();
+  }
+
+  /** Local subscribers of the channel (sockets and the server's exchange); 0 if none. */
+  default int subscriberCount(String channel) {
+    return 0;
+  }
+
   boolean isSubscribed(String channel);
 
   /** The codec publishes are encoded with, once for every subscriber. */

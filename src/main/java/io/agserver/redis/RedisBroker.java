@@ -32,6 +32,7 @@ import io.agserver.pubsub.BrokerEngine;
 import io.agserver.pubsub.HistoryOptions;
 import io.agserver.pubsub.HistoryPage;
 import io.agserver.pubsub.LocalChannels;
+import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.PresenceMember;
 import io.agserver.pubsub.Publication;
 import io.agserver.pubsub.StreamPosition;
@@ -122,6 +123,8 @@ public final class RedisBroker implements BrokerEngine {
   private volatile boolean linkUp;
   private volatile boolean closed;
   private volatile ScheduledFuture<?> renewal;
+  // Where publish round trips and failures are counted (the server's figures); null: nowhere.
+  private volatile ServerFigures figures;
   // This instance's presence members: channel -> socket id -> member. A channel's entry is changed,
   // and the commands for it sent, inside compute on it (so a leave's HDEL never precedes a
   // refresh's HSET of the same member).
@@ -461,6 +464,26 @@ public final class RedisBroker implements BrokerEngine {
 
   // ---- publishing ----
 
+  /**
+   * Counts each publish command (a PUBLISH, or a history channel's script) in {@code figures}:
+   * the time from sending it to Redis's reply, and the ones that failed.
+   */
+  public void countPublishesIn(ServerFigures figures) {
+    this.figures = figures;
+  }
+
+  private void publishReplied(long startedNanos, Throwable error) {
+    ServerFigures counts = figures;
+    if (counts == null) {
+      return;
+    }
+    if (error == null) {
+      counts.brokerPublished(System.nanoTime() - startedNanos);
+    } else {
+      counts.brokerPublishFailed();
+    }
+  }
+
   @Override
   public CompletionStage<Void> transmitPublish(String channelName, Object data) {
     CompletableFuture<Void> sent = send(channelName, data);
@@ -490,8 +513,11 @@ public final class RedisBroker implements BrokerEngine {
       return CompletableFuture.failedFuture(e);
     }
     channels.deliver(channelName, data, encoded, this::warn);
+    long started = System.nanoTime();
     if (!connected) {
-      return CompletableFuture.failedFuture(notConnected());
+      AGError refused = notConnected();
+      publishReplied(started, refused);
+      return CompletableFuture.failedFuture(refused);
     }
     CompletableFuture<Void> result = new CompletableFuture<>();
     CompletionStage<Void> sent;
@@ -501,6 +527,7 @@ public final class RedisBroker implements BrokerEngine {
       sent = CompletableFuture.failedFuture(e);
     }
     sent.whenComplete((ok, error) -> {
+      publishReplied(started, error);
       if (error == null) {
         result.complete(null);
       } else {
@@ -590,12 +617,14 @@ public final class RedisBroker implements BrokerEngine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+    long started = System.nanoTime();
     CompletableFuture<List<Object>> reply = script("Failed to publish to the " + channelName + " channel",
         HistoryScripts.PUBLISH, new String[] {keys.history(channelName), keys.meta(channelName)},
         keys.channel(channelName), origin, encoded, String.valueOf(history.size()),
         String.valueOf(history.ttl().toMillis()), newEpoch(), options.cluster() ? "spublish" : "publish");
     CompletableFuture<StreamPosition> result = new CompletableFuture<>();
     reply.whenComplete((values, error) -> {
+      publishReplied(started, error);
       if (error != null) {
         result.completeExceptionally(error);
         return;
@@ -937,8 +966,14 @@ public final class RedisBroker implements BrokerEngine {
   }
 
   /** Local subscribers of a channel. */
+  @Override
   public int subscriberCount(String channel) {
     return channels.subscriberCount(channel);
+  }
+
+  @Override
+  public int channelCount() {
+    return channels.size();
   }
 
   /** Whether the engine has connected to Redis (it may be reconnecting now). */

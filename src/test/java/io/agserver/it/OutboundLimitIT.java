@@ -33,6 +33,9 @@ class OutboundLimitIT {
   void clientThatDoesNotReadIsClosedWith1008() throws Exception {
     ExecutorService writer = Executors.newSingleThreadExecutor();
     RawWebSocket closeLater = null;
+    // Before the sockets: a first scrape may take a while, and a socket that sends nothing for
+    // the pingTimeout (3 s here) is closed.
+    Prometheus metricsBefore = Prometheus.scrape(MetricsIT.metricsUrl());
     try (RawWebSocket good = RawWebSocket.connect()) {
       Counts before = Counts.settled(good);
       RawWebSocket slow = RawWebSocket.openWithReceiveBuffer(16 * 1024);
@@ -64,6 +67,15 @@ class OutboundLimitIT {
 
       // The slow socket is gone from the server's clients as soon as it overflowed.
       Counts.awaitBack(good, before, 10_000);
+      // ... and counted as a slow consumer cut off, closed with 1008 (/metrics: MetricsIT).
+      await("the cut-off in /metrics").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250))
+          .untilAsserted(() -> {
+            Prometheus after = Prometheus.scrape(MetricsIT.metricsUrl());
+            assertTrue(MetricsIT.delta(after, metricsBefore, "agserver_slow_consumers_total", "reason",
+                "outbound_buffer") >= 1, after.toString());
+            assertTrue(MetricsIT.delta(after, metricsBefore, "agserver_connections_closed_total", "code", "1008") >= 1,
+                after.toString());
+          });
 
       // The last requests of the flood may still wait in the server's receive buffer: a TCP close
       // with unread input is a reset, which can discard the close frame on its way to us. Wait

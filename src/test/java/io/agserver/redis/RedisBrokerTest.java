@@ -21,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.agserver.ops.ServerFigures;
 import io.agserver.protocol.AGError;
 import io.agserver.protocol.Undefined;
 import io.agserver.pubsub.RecordingSubscriber;
@@ -163,6 +164,32 @@ class RedisBrokerTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> redisSubscribers("churn") == 0);
     done(b.invokePublish("churn", "late"));
     assertTrue(recorder.received.stream().noneMatch(p -> "late".equals(p.data())));
+  }
+
+  @Test
+  void eachPublishCommandsRoundTripAndFailureIsCountedInTheServersFigures() throws Exception {
+    RedisBroker broker = connected();
+    ServerFigures figures = new ServerFigures(null);
+    List<Long> durations = new CopyOnWriteArrayList<>();
+    figures.recordBrokerPublishDurations(durations::add);
+    broker.countPublishesIn(figures);
+    done(broker.invokePublish("counted", "one"));
+    done(broker.invokePublish("counted", "two"));
+    done(broker.publishWithHistory("counted-history", "three",
+        new io.agserver.pubsub.HistoryOptions(10, Duration.ofMinutes(1))));
+    assertEquals(3, figures.brokerPublishes());
+    assertEquals(0, figures.brokerPublishErrors());
+    assertEquals(3, durations.size());
+    assertTrue(durations.stream().allMatch(nanos -> nanos > 0), durations.toString());
+
+    redis.stop();
+    org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> broker.invokePublish("counted", "lost").toCompletableFuture().get(20, TimeUnit.SECONDS));
+    // A transmitted publish fails as well, reported as a warning rather than to its caller.
+    broker.transmitPublish("counted", "lost too");
+    await().atMost(Duration.ofSeconds(20)).until(() -> figures.brokerPublishErrors() == 2);
+    assertEquals(3, figures.brokerPublishes());
+    assertEquals(3, durations.size());
   }
 
   @Test
