@@ -195,7 +195,7 @@ public class AGServer extends AsyncStreamEmitter {
     this.pingMessage = v1 ? "#1" : "";
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
-    this.refusals = new Refusals(scheduler::now);
+    this.refusals = new Refusals(scheduler::now, figures);
     if (options.limits().limitsConnections()) {
       this.connectionLimits = new ConnectionLimits(options.limits(), options.handshakeTimeout(), scheduler::now,
           refusals);

@@ -102,6 +102,7 @@ class RateLimitTest {
     assertEquals("Rate limit exceeded: 10 messages per second, bursts of 3", error.get("message"));
     assertEquals(List.of(), rateLimitWarnings(), "an RPC is told by its answer alone");
     assertEquals(0, socket.getInboundBackpressure(), "a refused message counts as handled");
+    assertEquals(1, server.figures().rateLimitedMessages(), "the refusal is in the server's figures");
   }
 
   @Test

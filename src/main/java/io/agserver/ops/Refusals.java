@@ -29,9 +29,17 @@ public final class Refusals {
   private final AtomicLong quietUntil = new AtomicLong(Long.MIN_VALUE);
   private volatile long lastWarning = Long.MIN_VALUE;
 
+  private final ServerFigures figures;
+
   /** {@code clock}: the server's time in milliseconds. */
   public Refusals(LongSupplier clock) {
+    this(clock, null);
+  }
+
+  /** As {@link #Refusals(LongSupplier)}, counting refused messages in {@code figures} (null: none). */
+  public Refusals(LongSupplier clock, ServerFigures figures) {
     this.clock = clock;
+    this.figures = figures;
   }
 
   /** An upgrade refused with 503 or 429 (or a socket refused with 1013 for the same reason). */
@@ -50,6 +58,9 @@ public final class Refusals {
    */
   public void messageRefused(String socketId, String event, boolean rpc) {
     messages.increment();
+    if (figures != null) {
+      figures.rateLimited();
+    }
     if (LOG.isLoggable(Level.FINE)) {
       LOG.fine("agserver: socket " + socketId + " over socketcluster.rateLimit: "
           + (rpc ? "RPC '" + event + "' answered with RateLimitError"
