@@ -46,6 +46,7 @@ import io.agserver.codec.JsonCodec;
 import io.agserver.ops.ConnectionLimits;
 import io.agserver.ops.ConnectionSlot;
 import io.agserver.ops.Refusals;
+import io.agserver.ops.WarningLog;
 import io.agserver.ops.MetricsBinding;
 import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.AGExchange;
@@ -111,6 +112,7 @@ public class AGServer extends AsyncStreamEmitter {
   private String pingMessage;
   private String pongMessage;
   private Refusals refusals;
+  private WarningLog warningLog;
   /** Null without connection limits. */
   private ConnectionLimits connectionLimits;
 
@@ -196,6 +198,7 @@ public class AGServer extends AsyncStreamEmitter {
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
     this.refusals = new Refusals(scheduler::now, figures);
+    this.warningLog = new WarningLog(scheduler::now);
     if (options.limits().limitsConnections()) {
       this.connectionLimits = new ConnectionLimits(options.limits(), options.handshakeTimeout(), scheduler::now,
           refusals);
@@ -271,6 +274,7 @@ public class AGServer extends AsyncStreamEmitter {
       connectionLimits.expireUnopened(now);
     }
     refusals.summarize();
+    warningLog.summarize();
     Drain draining = drain;
     if (draining != null) {
       for (AGServerSocket socket : draining.schedule.due(now)) {
@@ -703,6 +707,9 @@ public class AGServer extends AsyncStreamEmitter {
   }
 
   public void emitWarning(Throwable warning) {
+    if (warningLog != null) {
+      warningLog.record(warning);
+    }
     emit("warning", new AGWarningEvent(warning));
   }
 

@@ -239,6 +239,7 @@ public final class RedisBroker implements BrokerEngine {
         }
         linkUp = false;
         markAllLost();
+        LOG.warning(() -> "agserver: lost the connection to " + where + "; reconnecting");
         warn(AGError.broker("Lost the connection to " + where
             + "; reconnecting (publishes and new subscriptions fail until it is back)"));
       }
@@ -289,6 +290,7 @@ public final class RedisBroker implements BrokerEngine {
       }
       firstAttempt.complete(null);
       if (warnedUnreachable.compareAndSet(false, true)) {
+        LOG.warning(() -> "agserver: cannot reach " + where + " (" + describe(error) + "); retrying");
         warn(AGError.broker("Cannot reach " + where + " (" + describe(error)
             + "); retrying until it answers: channels stay on this instance's subscribers' list meanwhile"));
       } else {
