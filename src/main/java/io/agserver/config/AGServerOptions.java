@@ -45,6 +45,7 @@ public record AGServerOptions(
     long authDefaultExpiry,
     AuthExpiryCheck authExpiryCheck,
     long sendTimeout,
+    WarmUpOptions warmUp,
     String host,
     Integer sourcePort,
     boolean secure) {
@@ -176,6 +177,8 @@ public record AGServerOptions(
         r.number("authDefaultExpiry", 86_400),
         r.authExpiryCheck("authExpiryCheck", AuthExpiryCheck.PASSIVE),
         r.millis("sendTimeout", DEFAULT_SEND_TIMEOUT),
+        new WarmUpOptions(r.millis("warmUp", WarmUpOptions.DEFAULT_MILLIS),
+            Optional.ofNullable(r.optionalInt("warmUp.port", null)), r.optional("warmUp.host")),
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));

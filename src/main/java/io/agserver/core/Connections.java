@@ -1,6 +1,7 @@
 package io.agserver.core;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 import io.agserver.AGServer;
 import io.agserver.AGUpgradeRequest;
@@ -26,4 +27,18 @@ public interface Connections {
    * server is closed the connection is closed at once (1001) and the socket returned is closed.
    */
   Connection accept(AGTransport transport, AGUpgradeRequest request);
+
+  /**
+   * Whether the upgrade request is one of the server's own warm-up connections (see
+   * {@link WarmUpGate}): the transport then skips its own checks of the request (origins).
+   */
+  default boolean isWarmUp(AGUpgradeRequest request) {
+    return false;
+  }
+
+  /**
+   * The transport serves the server now (its endpoint is registered): {@code senders} reports its
+   * sender threads to the liveness check.
+   */
+  default void transportStarted(Supplier<SenderStatus> senders) {}
 }

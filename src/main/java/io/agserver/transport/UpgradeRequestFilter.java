@@ -73,9 +73,15 @@ public final class UpgradeRequestFilter implements Filter {
     return upgrade != null && upgrade.equalsIgnoreCase("websocket");
   }
 
-  /** The original's verifyHandshake: middleware first, then the origin. */
+  /**
+   * The original's verifyHandshake: middleware first, then the origin. The server's own warm-up
+   * connections skip both (they run no application code, and carry no origin).
+   */
   private boolean admit(HttpServletRequest request, HttpServletResponse response) throws IOException {
     AGUpgradeRequest upgrade = upgradeRequest(request);
+    if (connections.isWarmUp(upgrade)) {
+      return true;
+    }
     try {
       // The servlet API cannot finish an upgrade asynchronously: a middleware that decides later
       // holds this request's thread, at most for the handshake timeout.
