@@ -13,7 +13,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 import io.agserver.AGRequest;
 import io.agserver.AGServer;
@@ -27,9 +26,9 @@ import io.agserver.pubsub.ChannelFeatures;
  * One warm-up: {@link #LANES} loopback connections at a time, each one after the other for the
  * warm-up's duration, each doing what a reconnecting client does: the WebSocket upgrade,
  * {@code #handshake} (with the token the server gave the lane's previous connection, when the
- * server signs its own tokens), {@code #subscribe} to the warm-up's channel, {@link #CALLS} calls
- * of a procedure, {@link #PUBLISHES} publishes on the channel (delivered to every lane), then a
- * close. Until the server answers a first connection (its port may open after the application
+ * server signs its own tokens), then at once {@code #subscribe} to the warm-up's channel,
+ * {@link #CALLS} calls of a procedure and {@link #PUBLISHES} publishes on the channel (delivered to
+ * every lane), then a close. Until the server answers a first connection (its port may open after the application
  * started), it tries again every {@link #RETRY_MS} ms, for {@link #REACH_LIMIT_MS} ms at most.
  *
  * <p>Everything runs on the server's workers (the container's managed executor where there is
@@ -39,7 +38,7 @@ import io.agserver.pubsub.ChannelFeatures;
  */
 final class WarmUpRun {
 
-  static final int LANES = 8;
+  static final int LANES = 16;
   static final int CALLS = 4;
   static final int PUBLISHES = 4;
   static final long RETRY_MS = 200;
@@ -177,27 +176,30 @@ final class WarmUpRun {
     return done;
   }
 
-  /** What a reconnecting client sends. A failed handshake ends it; other failures are counted. */
+  /**
+   * What a reconnecting client sends: {@code #handshake}, then the rest at once (as a client
+   * resubscribes and resumes its calls without waiting for each answer). A failed handshake ends
+   * the connection; other failures are counted and the rest goes on.
+   */
   private CompletableFuture<Void> script(LoopbackSocket socket, Lane lane) {
     Map<String, Object> handshake = new LinkedHashMap<>(2);
     handshake.put("authToken", lane.token);
-    CompletableFuture<Object> step = socket.call("#handshake", handshake).thenApply(answer -> {
+    return socket.call("#handshake", handshake).thenCompose(answer -> {
       handshakes.incrementAndGet();
-      return answer;
-    });
-    step = then(step, () -> socket.call("#subscribe", Map.of("channel", channel)), null);
-    for (int i = 0; i < CALLS; i++) {
-      int n = i;
-      step = then(step, () -> socket.call(PROCEDURE, payload(n)), calls);
-    }
-    boolean clientPublish = server.options().allowClientPublish();
-    for (int i = 0; i < PUBLISHES; i++) {
-      Map<String, Object> data = payload(i);
-      step = then(step, () -> clientPublish
-          ? socket.call("#publish", Map.of("channel", channel, "data", data))
-          : socket.call(PROCEDURE, Map.of("publish", data)), publishes);
-    }
-    return step.thenAccept(last -> {
+      List<CompletableFuture<Object>> answers = new java.util.ArrayList<>(1 + CALLS + PUBLISHES);
+      answers.add(counted(socket.call("#subscribe", Map.of("channel", channel)), null));
+      for (int i = 0; i < CALLS; i++) {
+        answers.add(counted(socket.call(PROCEDURE, payload(i)), calls));
+      }
+      boolean clientPublish = server.options().allowClientPublish();
+      for (int i = 0; i < PUBLISHES; i++) {
+        Map<String, Object> data = payload(i);
+        answers.add(counted(clientPublish
+            ? socket.call("#publish", Map.of("channel", channel, "data", data))
+            : socket.call(PROCEDURE, Map.of("publish", data)), publishes));
+      }
+      return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new));
+    }).thenRun(() -> {
       String token = socket.authToken();
       if (token != null) {
         lane.token = token;
@@ -205,17 +207,16 @@ final class WarmUpRun {
     });
   }
 
-  /** {@code call} after {@code previous} succeeded; its own failure is counted and the script goes on. */
-  private CompletableFuture<Object> then(CompletableFuture<Object> previous, Supplier<CompletableFuture<Object>> call,
-      AtomicLong counter) {
-    return previous.thenCompose(ignored -> call.get().handle((answer, failure) -> {
+  /** The answer, its failure counted (the stage then completes with null, never fails). */
+  private CompletableFuture<Object> counted(CompletableFuture<Object> answer, AtomicLong counter) {
+    return answer.handle((value, failure) -> {
       if (failure != null) {
         failed(failure);
       } else if (counter != null) {
         counter.incrementAndGet();
       }
-      return answer;
-    }));
+      return value;
+    });
   }
 
   private static Map<String, Object> payload(int n) {
