@@ -8,6 +8,7 @@
 // client behind.
 const {before} = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const h = require('./harness');
 
 let redis;
@@ -39,6 +40,30 @@ async function probe(instance, kind) {
 }
 
 const show = (p) => JSON.stringify(p.body);
+
+// The connections a process holds open to a port of its own machine (client side, ESTABLISHED),
+// read from /proc: the warm-up's connections to its own server, if it left any.
+function connectionsTo(pid, port) {
+  const inodes = new Set();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const remotePort = parseInt(f[2].split(':')[1], 16);
+      if (remotePort === port && f[3] === '01') inodes.add(f[9]);
+    }
+  }
+  let held = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) held++;
+    } catch { /* closed meanwhile */ }
+  }
+  return held;
+}
 
 async function untilReady(instance, up, ms, label) {
   let last;
@@ -77,9 +102,10 @@ check('Redis unreachable at start: three probes on both runtimes, readiness DOWN
     assert.equal(data.brokerEngine, 'redis');
     assert.equal(data.brokerConnected, 'false');
     assert.equal(data.ready, 'false', 'the engine never connected: the server is not ready either');
-    // Warm-up sockets are never clients, and none is left.
+    // Warm-up sockets are never clients, and none is left: the server holds no connection to itself.
     assert.equal(data.clients, '0');
     assert.equal(data.pendingClients, '0');
+    assert.equal(connectionsTo(instance.jvmPid(), instance.port), 0, `${instance.name}: warm-up connections left open`);
   }
 });
 
@@ -97,6 +123,9 @@ check('Redis runs: readiness UP on both', async (t) => {
 
 check('Redis killed: readiness DOWN on both while liveness stays UP; started again: UP', async (t) => {
   const clients = await h.connectClients(instances.map((i) => [i, `${i.name}-client`]));
+  // (The count of the first test does see connections: this process's own, here: its client and
+  // the probes' kept-alive HTTP connections.)
+  for (const instance of instances) assert.ok(connectionsTo(process.pid, instance.port) >= 1, `${instance.name}: this test's client`);
   await redis.kill();
   for (const instance of instances) {
     const down = await untilReady(instance, false, 60000, 'readiness DOWN after Redis was killed');

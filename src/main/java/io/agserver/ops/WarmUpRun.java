@@ -26,9 +26,9 @@ import io.agserver.pubsub.ChannelFeatures;
  * One warm-up: {@link #LANES} loopback connections at a time, each one after the other for the
  * warm-up's duration, each doing what a reconnecting client does: the WebSocket upgrade,
  * {@code #handshake} (with the token the server gave the lane's previous connection, when the
- * server signs its own tokens), then at once {@code #subscribe} to the warm-up's channel,
- * {@link #CALLS} calls of a procedure and {@link #PUBLISHES} publishes on the channel (delivered to
- * every lane), then a close. Until the server answers a first connection (its port may open after the application
+ * server signs its own tokens), then at once {@code #subscribe} to the lane's channel,
+ * {@link #CALLS} calls of a procedure and {@link #PUBLISHES} publish on that channel (delivered
+ * back to it), then a close. Until the server answers a first connection (its port may open after the application
  * started), it tries again every {@link #RETRY_MS} ms, for {@link #REACH_LIMIT_MS} ms at most.
  *
  * <p>Everything runs on the server's workers (the container's managed executor where there is
@@ -39,8 +39,12 @@ import io.agserver.pubsub.ChannelFeatures;
 final class WarmUpRun {
 
   static final int LANES = 16;
-  static final int CALLS = 4;
-  static final int PUBLISHES = 4;
+  /**
+   * Calls and publishes per connection: few, since a storm is mostly handshakes and the JDK
+   * client's own work for each message shares the server's CPU.
+   */
+  static final int CALLS = 2;
+  static final int PUBLISHES = 1;
   static final long RETRY_MS = 200;
   static final long REACH_LIMIT_MS = 60_000;
   /** A connection that takes longer than this (upgrade to close) is cut. */
@@ -57,7 +61,7 @@ final class WarmUpRun {
   private final AGScheduler scheduler;
   private final URI uri;
   private final long millis;
-  private final String channel;
+  private final String channels;
   private final boolean signsTokens;
   private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
   private final Set<LoopbackSocket> open = ConcurrentHashMap.newKeySet();
@@ -81,7 +85,7 @@ final class WarmUpRun {
     this.scheduler = status.scheduler();
     this.uri = uri;
     this.millis = millis;
-    this.channel = ChannelFeatures.WARM_UP_PREFIX + server.generateId();
+    this.channels = ChannelFeatures.WARM_UP_PREFIX + server.generateId() + "/";
     // The server's own token engine only: an application's AuthEngine is application code.
     this.signsTokens = server.authEngine().getClass() == JwtAuthEngine.class;
   }
@@ -114,12 +118,12 @@ final class WarmUpRun {
     if (stopped) {
       return;
     }
-    Lane first = new Lane();
+    Lane first = new Lane(0);
     connection(first).whenComplete((ok, failure) -> {
       if (failure == null && handshakes.get() > 0) {
         deadlineNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         for (int i = 0; i < LANES; i++) {
-          Lane lane = i == 0 ? first : new Lane();
+          Lane lane = i == 0 ? first : new Lane(i);
           scheduler.execute(() -> next(lane));
         }
       } else {
@@ -187,6 +191,7 @@ final class WarmUpRun {
     return socket.call("#handshake", handshake).thenCompose(answer -> {
       handshakes.incrementAndGet();
       List<CompletableFuture<Object>> answers = new java.util.ArrayList<>(1 + CALLS + PUBLISHES);
+      String channel = channels + lane.number;
       answers.add(counted(socket.call("#subscribe", Map.of("channel", channel)), null));
       for (int i = 0; i < CALLS; i++) {
         answers.add(counted(socket.call(PROCEDURE, payload(i)), calls));
@@ -196,7 +201,7 @@ final class WarmUpRun {
         Map<String, Object> data = payload(i);
         answers.add(counted(clientPublish
             ? socket.call("#publish", Map.of("channel", channel, "data", data))
-            : socket.call(PROCEDURE, Map.of("publish", data)), publishes));
+            : socket.call(PROCEDURE, Map.of("publish", data, "channel", channel)), publishes));
       }
       return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new));
     }).thenRun(() -> {
@@ -236,7 +241,8 @@ final class WarmUpRun {
   }
 
   private void answer(AGRequest request) {
-    if (request.data() instanceof Map<?, ?> data && data.containsKey("publish")) {
+    if (request.data() instanceof Map<?, ?> data && data.containsKey("publish")
+        && data.get("channel") instanceof String channel && channel.startsWith(channels)) {
       server.exchange().invokePublish(channel, data.get("publish")).whenComplete((ok, failure) -> {
         if (failure != null) {
           request.error(failure);
@@ -277,8 +283,13 @@ final class WarmUpRun {
     return server.options().protocolVersion() == 1 ? "#2" : "";
   }
 
-  /** A sequence of connections, one at a time; the token its last connection was given. */
+  /** A sequence of connections, one at a time, on a channel of its own; the token its last connection was given. */
   private static final class Lane {
+    final int number;
     volatile String token;
+
+    Lane(int number) {
+      this.number = number;
+    }
   }
 }
