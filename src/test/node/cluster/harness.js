@@ -268,12 +268,13 @@ async function startRedisCluster(size = 3) {
   return cluster;
 }
 
-// Polls an async predicate until it holds (every intervalMs, up to ms).
+// Polls an async predicate until it holds (every intervalMs, up to ms); label may be a function
+// (what to say then).
 async function until(predicate, ms, label, intervalMs = 200) {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof label === 'function' ? label() : label}`);
     await sleep(intervalMs);
   }
 }

@@ -978,9 +978,17 @@ public final class RedisBroker implements BrokerEngine {
     return channels.size();
   }
 
-  /** Whether the engine has connected to Redis (it may be reconnecting now). */
+  /**
+   * Whether Redis answers now: the engine has connected, and neither its subscription connection
+   * nor its command connection is lost (Lettuce is reconnecting them meanwhile).
+   */
+  @Override
   public boolean isConnected() {
-    return connected;
+    if (!connected || !linkUp || closed) {
+      return false;
+    }
+    RedisLink current = link;
+    return current != null && current.isOpen();
   }
 
   @Override
