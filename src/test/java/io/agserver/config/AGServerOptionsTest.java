@@ -178,4 +178,15 @@ class AGServerOptionsTest {
         () -> read(Map.of("socketcluster.clientAddressHeader", "X-Forwarded-For")));
     assertTrue(header.getMessage().contains("socketcluster.maxConnectionsPerAddress"), header.getMessage());
   }
+
+  @Test
+  void theAdminPageIsOffUnlessItsPasswordIsSetAndThePasswordIsTakenAsItIs() {
+    assertFalse(AGServerOptions.defaults().admin().enabled());
+    assertFalse(read(Map.of("socketcluster.admin.password", "")).admin().enabled());
+    AdminOptions admin = read(Map.of("socketcluster.admin.password", " two words ")).admin();
+    assertTrue(admin.enabled());
+    assertEquals(Optional.of(" two words "), admin.password());
+    assertFalse(admin.toString().contains("two words"), admin.toString());
+    assertFalse(read(Map.of("socketcluster.admin.password", "secret")).toString().contains("secret"));
+  }
 }
