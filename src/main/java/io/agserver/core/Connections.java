@@ -39,4 +39,7 @@ public interface Connections {
 
   /** {@code socketcluster.maxConnections...}: null when no connection limit is set. */
   ConnectionLimits connectionLimits();
+
+  /** The server's timer and workers, for the web layer's background jobs (the admin page's samples). */
+  AGScheduler scheduler();
 }
