@@ -3,7 +3,9 @@ package io.agserver.redis;
 /**
  * The Lua of presence: a channel's members in a hash (socket id to the member's JSON) and their
  * expiry times in a sorted set, both keys of one hash slot (see {@link RedisKeys}). Expiry times
- * are taken from Redis's own clock (TIME), so instances whose clocks differ agree on them.
+ * are taken from Redis's own clock (TIME), so instances whose clocks differ agree on them. The
+ * admin page's list of instances uses the same scripts: an instance is a member, its summary the
+ * member's JSON.
  */
 final class PresenceScripts {
 
