@@ -100,15 +100,17 @@ public final class AdminConsole implements AutoCloseable {
     });
   }
 
-  /** This instance as the list of instances shows it, from a sample (null: figures now, rates 0). */
+  /**
+   * This instance as the list of instances shows it: what it holds now, and the rates of
+   * {@code sample} (its latest; null before the first: 0).
+   */
   InstanceSummary summary(FigureHistory.Sample sample) {
-    ServerFigures.Snapshot now = sample == null ? server.figures().snapshot() : null;
-    return sample == null
-        ? new InstanceSummary(instanceId, host, startedAt, now.at().toEpochMilli(), now.connections(), now.channels(),
-            0, 0, 0, 0, now.cutOffOutboundBuffer() + now.cutOffSendTimeout(), server.isDraining())
-        : new InstanceSummary(instanceId, host, startedAt, sample.at(), sample.connections(), sample.channels(),
-            sample.messagesInPerSecond(), sample.messagesOutPerSecond(), sample.publishesPerSecond(),
-            sample.deliveriesPerSecond(), sample.cutOff(), server.isDraining());
+    ServerFigures figures = server.figures();
+    long cutOff = figures.cutOffs(ServerFigures.CutOff.OUTBOUND_BUFFER) + figures.cutOffs(ServerFigures.CutOff.SEND_TIMEOUT);
+    return new InstanceSummary(instanceId, host, startedAt, scheduler.now(), figures.live().connections(),
+        figures.live().channels(), sample == null ? 0 : sample.messagesInPerSecond(),
+        sample == null ? 0 : sample.messagesOutPerSecond(), sample == null ? 0 : sample.publishesPerSecond(),
+        sample == null ? 0 : sample.deliveriesPerSecond(), cutOff, server.isDraining());
   }
 
   /** Every instance's latest summary (this one's from the latest sample); completes on a worker. */
