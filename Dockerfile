@@ -30,8 +30,10 @@ RUN --mount=type=cache,target=/root/.m2 AGSERVER_FRONTEND_REQUIRED=1 mvn -B -ntp
 
 FROM icr.io/appcafe/open-liberty:${LIBERTY_TAG}
 
-# server.xml: websocket-2.1, cdi-4.0, mpConfig-3.1; HTTP on ${default.http.port} (9080) on all
-# interfaces (default.http.host=*); the application apps/agserver.war at context root /.
+# server.xml: websocket-2.1, cdi-4.0, mpConfig-3.1, concurrent-3.0, jndi-1.0, mpHealth-4.0,
+# mpMetrics-5.1; HTTP on ${default.http.port} (9080) on all interfaces (default.http.host=*); the
+# application apps/agserver.war at context root /. Probes: /health/live, /health/ready,
+# /health/started; Prometheus metrics at /metrics (README, Operations).
 COPY --chown=1001:0 server-config/liberty/ /config/
 RUN features.sh
 

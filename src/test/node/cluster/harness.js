@@ -268,12 +268,13 @@ async function startRedisCluster(size = 3) {
   return cluster;
 }
 
-// Polls an async predicate until it holds (every intervalMs, up to ms).
+// Polls an async predicate until it holds (every intervalMs, up to ms); label may be a function
+// (what to say then).
 async function until(predicate, ms, label, intervalMs = 200) {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof label === 'function' ? label() : label}`);
     await sleep(intervalMs);
   }
 }
@@ -386,17 +387,35 @@ class Instance {
     if (proc && !this.portTaken) this.tidy();
   }
 
-  // The server's own directory (one per port, under target/): Liberty's messages.log is kept
-  // beside this instance's log, the rest goes.
-  tidy() {
-    const dir = this.runtime === 'liberty'
+  // The server's own directory (one per port, under target/).
+  get serverDir() {
+    return this.runtime === 'liberty'
       ? path.join(ROOT, 'target', 'liberty', 'wlp', 'usr', 'servers', `agserver-conformance-${this.port}`)
       : path.join(ROOT, 'target', 'payara', `conformance-${this.port}`);
+  }
+
+  // Each warning the server gave (.ci/conformance-server has Liberty trace them one by one in
+  // trace.log; its console sums them up once a minute).
+  warnings() {
+    if (this.runtime !== 'liberty') return [];
     try {
-      if (this.runtime === 'liberty') {
-        fs.copyFileSync(path.join(dir, 'logs', 'messages.log'), this.logFile.replace(/\.log$/, '-messages.log'));
+      return fs.readFileSync(path.join(this.serverDir, 'logs', 'trace.log'), 'utf8')
+        .split('\n').filter((l) => /io\.agserver\.ops\.WarningLog\s+1 /.test(l));
+    } catch {
+      return [];
+    }
+  }
+
+  // Liberty's messages.log and trace.log are kept beside this instance's log, the rest goes.
+  tidy() {
+    const dir = this.serverDir;
+    if (this.runtime === 'liberty') {
+      for (const file of ['messages.log', 'trace.log']) {
+        try {
+          fs.copyFileSync(path.join(dir, 'logs', file), this.logFile.replace(/\.log$/, `-${file}`));
+        } catch { /* no log */ }
       }
-    } catch { /* no log */ }
+    }
     fs.rmSync(dir, {recursive: true, force: true});
   }
 }
@@ -527,7 +546,10 @@ class Client {
     });
     this.socket = socket;
     allClients.add(this);
-    consume(socket.listener('disconnect'), (event) => { this.disconnects.push(event); notify(); });
+    consume(socket.listener('disconnect'), (event) => {
+      this.disconnects.push({code: event.code, reason: event.reason, at: new Date().toISOString()});
+      notify();
+    });
     consume(socket.listener('error'), (event) => this.errors.push(event.error || event));
     const outcome = await withTimeout(Promise.race([
       socket.listener('connect').once().then(() => 'connect'),
@@ -536,6 +558,14 @@ class Client {
     if (outcome !== 'connect') throw new Error(`${this.name} on ${this.instance.name}: ${outcome}`);
     this.id = socket.id;
     return this;
+  }
+
+  // How this client lost its connection, if it did: for a failure's message.
+  lost() {
+    if (!this.disconnects.length && !this.errors.length) return '';
+    const closes = this.disconnects.map((d) => `${d.code} ${d.reason || ''} at ${d.at}`.trim());
+    const errors = this.errors.slice(-3).map((e) => `${e.name}: ${e.message}`);
+    return ` (${this.name} was disconnected: ${closes.join('; ') || 'no close seen'}; its last errors: ${errors.join('; ') || 'none'})`;
   }
 
   // Subscribes (once per channel); resolves on the channel's subscribe event, rejects on
@@ -654,7 +684,7 @@ async function publishInvoked(client, items, window = 32) {
     if (inFlight.size >= window) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  if (failure) throw new Error(`${client.name}'s invokePublish failed: ${failure.name}: ${failure.message}`);
+  if (failure) throw new Error(`${client.name}'s invokePublish failed: ${failure.name}: ${failure.message}${client.lost()}`);
 }
 
 // The conformance app's procedure serverPublish (exchange.transmitPublish on the server) for
@@ -665,7 +695,7 @@ async function publishByServer(client, items) {
     try {
       await client.socket.invoke('serverPublish', {channel, data});
     } catch (error) {
-      throw new Error(`${client.name}'s serverPublish failed: ${error.name}: ${error.message}`);
+      throw new Error(`${client.name}'s serverPublish failed: ${error.name}: ${error.message}${client.lost()}`);
     }
   }
 }
@@ -679,7 +709,7 @@ async function publishTransmitted(client, items, chunk = 50) {
       try {
         await client.socket.invokePublish(channel, data);
       } catch (error) {
-        throw new Error(`${client.name}'s invokePublish failed: ${error.name}: ${error.message}`);
+        throw new Error(`${client.name}'s invokePublish failed: ${error.name}: ${error.message}${client.lost()}`);
       }
     } else {
       client.socket.transmitPublish(channel, data);
@@ -946,6 +976,8 @@ function logProblems(instances, max = 15) {
     try { text = fs.readFileSync(instance.logFile).subarray(instance.logOffset || 0).toString('utf8'); } catch { continue; }
     const bad = text.split('\n').filter((l) => /\b(WARNING|ERROR|SEVERE)\b|Exception/.test(l));
     if (bad.length) out.push(`${instance.name} (${instance.logFile}):`, ...bad.slice(-max).map((l) => `  ${l}`));
+    const each = instance.warnings ? instance.warnings() : [];
+    if (each.length) out.push(`${instance.name}, each warning (trace.log):`, ...each.slice(-max).map((l) => `  ${l}`));
   }
   return out.join('\n');
 }

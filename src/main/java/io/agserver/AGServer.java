@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadFactory;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -41,11 +42,15 @@ import io.agserver.core.MiddlewareLines;
 import io.agserver.core.ServerContext;
 import io.agserver.core.IdGenerator;
 import io.agserver.core.ManagedThreads;
+import io.agserver.core.SenderStatus;
+import io.agserver.core.ServerStatus;
+import io.agserver.core.WarmUpGate;
 import io.agserver.codec.AGCodec;
 import io.agserver.codec.JsonCodec;
 import io.agserver.ops.ConnectionLimits;
 import io.agserver.ops.ConnectionSlot;
 import io.agserver.ops.Refusals;
+import io.agserver.ops.WarningLog;
 import io.agserver.ops.MetricsBinding;
 import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.AGExchange;
@@ -77,6 +82,14 @@ public class AGServer extends AsyncStreamEmitter {
   private final IdGenerator ids = new IdGenerator();
   private final Map<String, AGServerSocket> clients = new ConcurrentHashMap<>();
   private final Map<String, AGServerSocket> pendingClients = new ConcurrentHashMap<>();
+  // The server's own warm-up connections, pending or connected: never among the clients.
+  private final Map<String, AGServerSocket> warmUpSockets = new ConcurrentHashMap<>();
+  private final WarmUpGate warmUpGate = new WarmUpGate();
+  // Written by the sweep alone (by the scheduler's clock); read by the liveness check.
+  private volatile long lastSweepAt;
+  private long sweepPeriod;
+  // The transport's sender threads, once it has started (see Connections.transportStarted).
+  private volatile Supplier<SenderStatus> senders;
   private volatile boolean ready;
   private volatile boolean closed;
   // Graceful shutdown: draining is set first (readiness down, new sockets refused), then the
@@ -92,6 +105,7 @@ public class AGServer extends AsyncStreamEmitter {
   public static final MiddlewareType MIDDLEWARE_OUTBOUND = MiddlewareType.OUTBOUND;
 
   private final ServerSide context = new ServerSide();
+  private final WarmUpSide warmUpContext = new WarmUpSide();
   private final MiddlewareLines middleware = new MiddlewareLines(context, new MiddlewareLines.Decisions() {
     @Override
     public CompletableFuture<Object> of(AGAction action) {
@@ -111,6 +125,7 @@ public class AGServer extends AsyncStreamEmitter {
   private String pingMessage;
   private String pongMessage;
   private Refusals refusals;
+  private WarningLog warningLog;
   /** Null without connection limits. */
   private ConnectionLimits connectionLimits;
 
@@ -196,11 +211,14 @@ public class AGServer extends AsyncStreamEmitter {
     this.pongMessage = v1 ? "#2" : "";
     this.scheduler = new AGScheduler(threads, workers, clock);
     this.refusals = new Refusals(scheduler::now, figures);
+    this.warningLog = new WarningLog(scheduler::now);
     if (options.limits().limitsConnections()) {
       this.connectionLimits = new ConnectionLimits(options.limits(), options.handshakeTimeout(), scheduler::now,
           refusals);
     }
-    this.sweep = scheduler.sweepEvery(sweepPeriod(options), this::sweep);
+    this.sweepPeriod = sweepPeriod(options);
+    this.lastSweepAt = scheduler.now();
+    this.sweep = scheduler.sweepEvery(sweepPeriod, this::sweep);
     this.broker = createBroker(options, threads, scheduler::execute, clock);
     this.broker.setCodecEngine(this.codec);
     this.broker.onError(this::emitWarning);
@@ -267,10 +285,12 @@ public class AGServer extends AsyncStreamEmitter {
    */
   void sweep() {
     long now = scheduler.now();
+    lastSweepAt = now;
     if (connectionLimits != null) {
       connectionLimits.expireUnopened(now);
     }
     refusals.summarize();
+    warningLog.summarize();
     Drain draining = drain;
     if (draining != null) {
       for (AGServerSocket socket : draining.schedule.due(now)) {
@@ -282,6 +302,11 @@ public class AGServer extends AsyncStreamEmitter {
     }
     for (AGServerSocket socket : clients.values()) {
       tick(socket, now);
+    }
+    if (!warmUpSockets.isEmpty()) {
+      for (AGServerSocket socket : warmUpSockets.values()) {
+        tick(socket, now);
+      }
     }
     if (draining != null) {
       draining.check(now);
@@ -590,6 +615,12 @@ public class AGServer extends AsyncStreamEmitter {
     return context;
   }
 
+  /** What the health checks and the warm-up read of this server (io.agserver.ops). */
+  @Produces
+  ServerStatus status() {
+    return context;
+  }
+
   // ---- sockets ----
 
   /** See {@link Connections#accept}; the socket itself for tests in this package. */
@@ -599,6 +630,13 @@ public class AGServer extends AsyncStreamEmitter {
 
   /** See {@link Connections#accept(AGTransport, AGUpgradeRequest, ConnectionSlot)}. */
   AGServerSocket accept(AGTransport transport, AGUpgradeRequest request, ConnectionSlot upgradeSlot) {
+    if (warmUpGate.admits(request)) {
+      // The server's own connection counts under no limit (the upgrade filter takes it no slot).
+      if (upgradeSlot != null) {
+        upgradeSlot.releaseUnclaimed();
+      }
+      return acceptWarmUp(transport, request);
+    }
     ConnectionLimits.Admission admission = null;
     if (connectionLimits != null) {
       admission = connectionLimits.claim(upgradeSlot, request.remoteAddress(),
@@ -640,8 +678,26 @@ public class AGServer extends AsyncStreamEmitter {
     return connectionLimits;
   }
 
+  /**
+   * One of the server's own warm-up connections (see {@link WarmUpGate}): the same socket on the
+   * same paths, but its server context runs no middleware and raises no server event, and it is
+   * kept apart from the clients, so that no application code sees it.
+   */
+  private AGServerSocket acceptWarmUp(AGTransport transport, AGUpgradeRequest request) {
+    AGServerSocket socket = new AGServerSocket(generateId(), this, warmUpContext, transport, request, null);
+    warmUpSockets.put(socket.id(), socket);
+    if (closed) {
+      warmUpSockets.remove(socket.id(), socket);
+      socket.refuse(io.agserver.protocol.CloseCodes.GOING_AWAY, "Server is shutting down");
+    }
+    return socket;
+  }
+
   /** From pending to connected: called under the socket's state lock, so a close cannot interleave. */
   void socketOpened(AGServerSocket socket) {
+    if (socket.serverContext() == warmUpContext) {
+      return;
+    }
     pendingClients.remove(socket.id(), socket);
     clients.put(socket.id(), socket);
     figures.handshake();
@@ -649,9 +705,21 @@ public class AGServer extends AsyncStreamEmitter {
 
   /** Once per accepted socket, with the code it closed with. */
   void socketClosed(AGServerSocket socket, int code) {
+    if (socket.serverContext() == warmUpContext) {
+      warmUpSockets.remove(socket.id(), socket);
+      return;
+    }
     clients.remove(socket.id(), socket);
     pendingClients.remove(socket.id(), socket);
     figures.connectionClosed(code);
+  }
+
+  /** Ends the warm-up: no more warm-up connections are let in, and those still open are closed. */
+  private void closeWarmUp() {
+    warmUpGate.close();
+    for (AGServerSocket socket : List.copyOf(warmUpSockets.values())) {
+      socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
+    }
   }
 
   /** Stops accepting work and drops every connection at once (see {@link #drain} for the graceful way). */
@@ -667,6 +735,11 @@ public class AGServer extends AsyncStreamEmitter {
       socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
     }
     for (AGServerSocket socket : List.copyOf(pendingClients.values())) {
+      socket.terminate();
+      socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
+    }
+    warmUpGate.close();
+    for (AGServerSocket socket : List.copyOf(warmUpSockets.values())) {
       socket.terminate();
       socket.destroy(io.agserver.protocol.CloseCodes.GOING_AWAY, null);
     }
@@ -703,6 +776,9 @@ public class AGServer extends AsyncStreamEmitter {
   }
 
   public void emitWarning(Throwable warning) {
+    if (warningLog != null) {
+      warningLog.record(warning);
+    }
     emit("warning", new AGWarningEvent(warning));
   }
 
@@ -814,7 +890,7 @@ public class AGServer extends AsyncStreamEmitter {
   }
 
   /** The server as its sockets' machinery and its transport see it. */
-  private final class ServerSide implements ServerContext, Connections {
+  private final class ServerSide implements ServerContext, Connections, ServerStatus {
 
     @Override
     public AGServer server() {
@@ -869,6 +945,121 @@ public class AGServer extends AsyncStreamEmitter {
     @Override
     public Connection accept(AGTransport transport, AGUpgradeRequest request, ConnectionSlot slot) {
       return AGServer.this.accept(transport, request, slot).connection();
+    }
+
+    @Override
+    public boolean isWarmUp(AGUpgradeRequest request) {
+      return warmUpGate.admits(request);
+    }
+
+    @Override
+    public void transportStarted(Supplier<SenderStatus> status) {
+      senders = status;
+    }
+
+    // ---- ServerStatus ----
+
+    @Override
+    public long now() {
+      return scheduler.now();
+    }
+
+    @Override
+    public long lastSweepAt() {
+      return lastSweepAt;
+    }
+
+    @Override
+    public long sweepPeriodMillis() {
+      return sweepPeriod;
+    }
+
+    @Override
+    public java.util.Optional<SenderStatus> senders() {
+      Supplier<SenderStatus> status = senders;
+      return status == null ? java.util.Optional.empty() : java.util.Optional.of(status.get());
+    }
+
+    @Override
+    public WarmUpGate warmUpGate() {
+      return warmUpGate;
+    }
+
+    @Override
+    public int warmUpSocketsCount() {
+      return warmUpSockets.size();
+    }
+
+    @Override
+    public void closeWarmUp() {
+      AGServer.this.closeWarmUp();
+    }
+  }
+
+  /**
+   * The server as a warm-up socket's machinery sees it: the same, but with no middleware and no
+   * server events (the one it needs, its handshake's completion, goes to the warm-up), and its
+   * failures logged rather than raised as warnings. Nothing of the application runs for it.
+   */
+  private final class WarmUpSide implements ServerContext {
+
+    private final MiddlewareLines none = new MiddlewareLines(this, new MiddlewareLines.Decisions() {
+      @Override
+      public CompletableFuture<Object> of(AGAction action) {
+        return action.decision();
+      }
+
+      @Override
+      public Throwable blockedWith(Throwable failure) {
+        return failure;
+      }
+    });
+
+    @Override
+    public AGServer server() {
+      return AGServer.this;
+    }
+
+    @Override
+    public void emit(String name, Object event) {
+      if (event instanceof io.agserver.event.AGConnectionEvent connection) {
+        warmUpGate.connected(connection.socket());
+      }
+    }
+
+    @Override
+    public void emitWarning(Throwable warning) {
+      LOG.log(Level.FINE, "agserver warm-up connection", warning);
+    }
+
+    @Override
+    public Refusals refusals() {
+      return refusals;
+    }
+
+    @Override
+    public boolean limitsApply() {
+      return false;
+    }
+
+    @Override
+    public MiddlewareLines middleware() {
+      return none;
+    }
+
+    @Override
+    public AGScheduler scheduler() {
+      return scheduler;
+    }
+
+    @Override
+    public String pingMessage() {
+      return pingMessage;
+    }
+
+    @Override
+    public String pongMessage() {
+      return pongMessage;
     }
   }
 }

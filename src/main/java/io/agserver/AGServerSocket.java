@@ -316,7 +316,12 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     if (listens("error")) {
       emit("error", new AGSocketEvent.Error(error));
     }
-    server.emitWarning(error);
+    serverContext.emitWarning(error);
+  }
+
+  /** The server as this socket sees it: the server's own, or the quiet one of a warm-up socket. */
+  ServerContext serverContext() {
+    return serverContext;
   }
 
   // ---- outbound ----

@@ -13,6 +13,10 @@ public final class TestAccess {
     return server.connections();
   }
 
+  public static io.agserver.core.ServerStatus status(AGServer server) {
+    return server.status();
+  }
+
   public static AGServerSocket accept(AGServer server, AGTransport transport, AGUpgradeRequest request) {
     return server.accept(transport, request);
   }

@@ -48,6 +48,7 @@ public record AGServerOptions(
     AuthExpiryCheck authExpiryCheck,
     long sendTimeout,
     long drainTime,
+    WarmUpOptions warmUp,
     String host,
     Integer sourcePort,
     boolean secure) {
@@ -193,6 +194,8 @@ public record AGServerOptions(
         r.authExpiryCheck("authExpiryCheck", AuthExpiryCheck.PASSIVE),
         r.millis("sendTimeout", DEFAULT_SEND_TIMEOUT),
         r.millis("drainTime", DEFAULT_DRAIN_TIME),
+        new WarmUpOptions(r.millis("warmUp", WarmUpOptions.DEFAULT_MILLIS),
+            Optional.ofNullable(r.optionalInt("warmUp.port", null)), r.optional("warmUp.host")),
         r.string("host", "localhost"),
         r.optionalInt("sourcePort", null),
         r.bool("secure", false));

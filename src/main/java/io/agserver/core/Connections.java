@@ -1,6 +1,7 @@
 package io.agserver.core;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 import io.agserver.AGServer;
 import io.agserver.AGUpgradeRequest;
@@ -42,4 +43,18 @@ public interface Connections {
 
   /** The server's timer and workers, for the web layer's background jobs (the admin page's samples). */
   AGScheduler scheduler();
+
+  /**
+   * Whether the upgrade request is one of the server's own warm-up connections (see
+   * {@link WarmUpGate}): the transport then skips its own checks of the request (origins).
+   */
+  default boolean isWarmUp(AGUpgradeRequest request) {
+    return false;
+  }
+
+  /**
+   * The transport serves the server now (its endpoint is registered): {@code senders} reports its
+   * sender threads to the liveness check.
+   */
+  default void transportStarted(Supplier<SenderStatus> senders) {}
 }

@@ -47,7 +47,7 @@ final class InboundRateLimit {
   /** The socket's rate limit, or null when the server has none. */
   static InboundRateLimit of(SocketContext socket) {
     LimitOptions options = socket.server().options().limits();
-    return options.limitsRate() ? new InboundRateLimit(socket, options) : null;
+    return options.limitsRate() && socket.server().limitsApply() ? new InboundRateLimit(socket, options) : null;
   }
 
   /** Takes a token for a message (or a batch's next packet) that arrived at {@code arrivedAt}. */

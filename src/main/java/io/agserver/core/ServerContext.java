@@ -52,4 +52,9 @@ public interface ServerContext {
 
   /** Where refusals of the limits are logged (and counted). */
   io.agserver.ops.Refusals refusals();
+
+  /** Whether the server's limits apply to this context's sockets (not to its own warm-up connections). */
+  default boolean limitsApply() {
+    return true;
+  }
 }

@@ -119,6 +119,15 @@ public interface BrokerEngine extends AutoCloseable {
   /** Completes when the engine accepts work (at once for the in-memory engine). */
   CompletionStage<Void> ready();
 
+  /**
+   * Whether the engine can carry publishes now: an engine across instances says whether its
+   * connection to them is up (the readiness check reads it on every probe, so it must be cheap);
+   * the in-memory engine always can.
+   */
+  default boolean isConnected() {
+    return true;
+  }
+
   /** Receives the engine's errors (lost connections, encoding failures ...). */
   void onError(Consumer<Throwable> handler);
 

@@ -18,6 +18,12 @@ public final class ChannelFeatures {
   /** Presence notifications of channel {@code c} are published on {@code PRESENCE_PREFIX + c}. */
   public static final String PRESENCE_PREFIX = "#presence:";
 
+  /**
+   * The channels of the server's own warm-up connections (README, "Warm start"): no rule applies
+   * to them, so that a warm-up leaves no history and no presence behind.
+   */
+  public static final String WARM_UP_PREFIX = "#agserver-warm-up/";
+
   private record HistoryRule(Pattern pattern, HistoryOptions options) {}
 
   private final List<HistoryRule> history = new CopyOnWriteArrayList<>();
@@ -55,7 +61,7 @@ public final class ChannelFeatures {
 
   /** The history of the channel, or null when it keeps none. */
   public HistoryOptions historyOf(String channel) {
-    if (history.isEmpty()) {
+    if (history.isEmpty() || channel.startsWith(WARM_UP_PREFIX)) {
       return null;
     }
     for (int i = history.size() - 1; i >= 0; i--) {
@@ -68,7 +74,7 @@ public final class ChannelFeatures {
   }
 
   public boolean tracksPresence(String channel) {
-    if (presence.isEmpty() || channel.startsWith(PRESENCE_PREFIX)) {
+    if (presence.isEmpty() || channel.startsWith(PRESENCE_PREFIX) || channel.startsWith(WARM_UP_PREFIX)) {
       return false;
     }
     for (Pattern pattern : presence) {

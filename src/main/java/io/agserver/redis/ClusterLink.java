@@ -164,6 +164,13 @@ final class ClusterLink implements RedisLink {
   }
 
   @Override
+  public boolean isOpen() {
+    StatefulRedisClusterPubSubConnection<String, String> pubSub = subscriptions;
+    StatefulRedisClusterConnection<String, String> plain = commands;
+    return pubSub != null && plain != null && pubSub.isOpen() && plain.isOpen();
+  }
+
+  @Override
   public CompletionStage<Void> subscribe(String redisChannel) {
     return shardOf(redisChannel).thenCompose(node -> node.async().ssubscribe(redisChannel));
   }

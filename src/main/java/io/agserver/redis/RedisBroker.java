@@ -243,6 +243,7 @@ public final class RedisBroker implements BrokerEngine {
         }
         linkUp = false;
         markAllLost();
+        LOG.warning(() -> "agserver: lost the connection to " + where + "; reconnecting");
         warn(AGError.broker("Lost the connection to " + where
             + "; reconnecting (publishes and new subscriptions fail until it is back)"));
       }
@@ -293,6 +294,7 @@ public final class RedisBroker implements BrokerEngine {
       }
       firstAttempt.complete(null);
       if (warnedUnreachable.compareAndSet(false, true)) {
+        LOG.warning(() -> "agserver: cannot reach " + where + " (" + describe(error) + "); retrying");
         warn(AGError.broker("Cannot reach " + where + " (" + describe(error)
             + "); retrying until it answers: channels stay on this instance's subscribers' list meanwhile"));
       } else {
@@ -1037,9 +1039,17 @@ public final class RedisBroker implements BrokerEngine {
     return channels.size();
   }
 
-  /** Whether the engine has connected to Redis (it may be reconnecting now). */
+  /**
+   * Whether Redis answers now: the engine has connected, and neither its subscription connection
+   * nor its command connection is lost (Lettuce is reconnecting them meanwhile).
+   */
+  @Override
   public boolean isConnected() {
-    return connected;
+    if (!connected || !linkUp || closed) {
+      return false;
+    }
+    RedisLink current = link;
+    return current != null && current.isOpen();
   }
 
   @Override

@@ -34,6 +34,9 @@ interface RedisLink {
   /** Opens the connections; fails when Redis cannot be reached now. */
   CompletionStage<Void> connect();
 
+  /** Whether the connections opened by {@link #connect} are open now (false while one reconnects). */
+  boolean isOpen();
+
   CompletionStage<Void> subscribe(String redisChannel);
 
   CompletionStage<Void> unsubscribe(String redisChannel);

@@ -94,6 +94,13 @@ final class StandaloneLink implements RedisLink {
   }
 
   @Override
+  public boolean isOpen() {
+    StatefulRedisPubSubConnection<String, String> pubSub = subscriptions;
+    StatefulRedisConnection<String, String> plain = commands;
+    return pubSub != null && plain != null && pubSub.isOpen() && plain.isOpen();
+  }
+
+  @Override
   public CompletionStage<Void> subscribe(String redisChannel) {
     return subscriptions.async().subscribe(redisChannel);
   }

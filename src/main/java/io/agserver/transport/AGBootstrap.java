@@ -15,10 +15,12 @@ import jakarta.websocket.server.ServerEndpointConfig;
 
 import io.agserver.AGServer;
 import io.agserver.core.Connections;
+import io.agserver.ops.WarmUp;
 
 /**
- * Starts the server with the application and registers its WebSocket endpoint at the configured
- * path ({@code socketcluster.path}), which an annotation could not take from configuration.
+ * Starts the server with the application, registers its WebSocket endpoint at the configured
+ * path ({@code socketcluster.path}), which an annotation could not take from configuration, and
+ * starts its warm-up.
  */
 @WebListener
 public final class AGBootstrap implements ServletContextListener {
@@ -33,6 +35,8 @@ public final class AGBootstrap implements ServletContextListener {
     server = connections.server();
     threads = register(event.getServletContext(), connections, "agserver-upgrade");
     stopSignal = StopSignal.install(server);
+    // Asynchronous: readiness waits for it, deployment does not (README, "Warm start").
+    CDI.current().select(WarmUp.class).get().start(event.getServletContext().getContextPath());
   }
 
   /**
@@ -82,6 +86,7 @@ public final class AGBootstrap implements ServletContextListener {
     } catch (DeploymentException e) {
       throw new IllegalStateException("Cannot register the SocketCluster endpoint at " + path, e);
     }
+    connections.transportStarted(threads.senders::status);
     return threads;
   }
 

@@ -69,6 +69,12 @@ final class Senders implements Executor {
   private final AtomicBoolean factoryFailureLogged = new AtomicBoolean();
   private final Object watchdogLock = new Object();
   private volatile Thread watchdog;
+  /**
+   * When a write last finished, as the watchdog sees it (it looks every STALL_MS), or when a
+   * watchdog started: the liveness check's measure of progress. Written by the watchdog and under
+   * watchdogLock only.
+   */
+  private volatile long progressAtNanos = System.nanoTime();
 
   /**
    * @param core threads kept while there is work (socketcluster.senderThreads)
@@ -114,6 +120,17 @@ final class Senders implements Executor {
 
   int threadCount() {
     return threads.get();
+  }
+
+  /**
+   * What the senders are doing, for the liveness check: sends waiting with no write finished for
+   * long means every sender is stuck in a write it cannot end and no thread can be added.
+   */
+  io.agserver.core.SenderStatus status() {
+    long since = progressAtNanos;
+    int queued = tasks.size();
+    long stalled = queued == 0 ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
+    return new io.agserver.core.SenderStatus(threads.get(), writesInProgress(), queued, stalled);
   }
 
   /** Sender threads in a write right now. */
@@ -165,6 +182,8 @@ final class Senders implements Executor {
     }
     synchronized (watchdogLock) {
       if (watchdog == null) {
+        // Sends waited for no watchdog until now, not for writes that did not finish.
+        progressAtNanos = System.nanoTime();
         Thread thread = newThread(this::watch, "agserver-send-watchdog");
         if (thread != null) {
           watchdog = thread;
@@ -190,7 +209,9 @@ final class Senders implements Executor {
         return;
       }
       long now = finished.get();
-      if (!tasks.isEmpty() && idle.get() == 0 && now == lastFinished) {
+      if (now != lastFinished || tasks.isEmpty()) {
+        progressAtNanos = System.nanoTime();
+      } else if (idle.get() == 0) {
         startThread();
       }
       lastFinished = now;

@@ -111,7 +111,9 @@ public final class UpgradeRequestFilter implements Filter {
 
   /**
    * The original's verifyHandshake: middleware first, then the origin. A draining server takes no
-   * new socket: 503, so that a balancer or the client's reconnect goes to another instance.
+   * new socket: 503, so that a balancer or the client's reconnect goes to another instance. The
+   * server's own warm-up connections skip the middleware and the origin (they run no application
+   * code, and carry no origin).
    */
   private boolean admit(HttpServletRequest request, HttpServletResponse response) throws IOException {
     if (server.isDraining()) {
@@ -122,6 +124,9 @@ public final class UpgradeRequestFilter implements Filter {
       return false;
     }
     AGUpgradeRequest upgrade = upgradeRequest(request);
+    if (connections.isWarmUp(upgrade)) {
+      return true;
+    }
     try {
       // The servlet API cannot finish an upgrade asynchronously: a middleware that decides later
       // holds this request's thread, at most for the handshake timeout.

@@ -51,6 +51,7 @@ class AGServerInContainerIT {
         "# Written by AGServerInContainerIT: options that differ from the defaults",
         "socketcluster.pingInterval=" + PING_INTERVAL,
         "socketcluster.pingTimeout=" + PING_TIMEOUT,
+        "socketcluster.warmUp=0",
         "agserver.arquillian.url=ws://127.0.0.1:" + port + "/" + NAME + "/socketcluster/",
         "");
     WebArchive war = ShrinkWrap.create(WebArchive.class, NAME + ".war")

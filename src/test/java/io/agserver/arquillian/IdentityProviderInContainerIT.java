@@ -64,6 +64,7 @@ class IdentityProviderInContainerIT {
         "mp.jwt.verify.publickey={\"keys\":[" + jwk.toJson() + "]}",
         "mp.jwt.verify.publickey.algorithm=ES256",
         "mp.jwt.verify.issuer=" + ISSUER,
+        "socketcluster.warmUp=0",
         "agserver.arquillian.idp.privateKey=" + Base64.getEncoder().encodeToString(idp.getPrivate().getEncoded()),
         "agserver.arquillian.url=ws://127.0.0.1:" + port + "/" + NAME + "/socketcluster/",
         "");

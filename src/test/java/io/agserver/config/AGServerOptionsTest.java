@@ -189,4 +189,28 @@ class AGServerOptionsTest {
     assertFalse(admin.toString().contains("two words"), admin.toString());
     assertFalse(read(Map.of("socketcluster.admin.password", "secret")).toString().contains("secret"));
   }
+
+  @Test
+  void theWarmUpLastsAFewSecondsByDefaultAndTakesItsPortAndHostWhenGiven() {
+    WarmUpOptions defaults = AGServerOptions.defaults().warmUp();
+    assertEquals(WarmUpOptions.DEFAULT_MILLIS, defaults.millis());
+    assertTrue(defaults.enabled());
+    assertEquals(Optional.empty(), defaults.port());
+    assertEquals(Optional.empty(), defaults.host());
+    WarmUpOptions set = read(Map.of("socketcluster.warmUp", "0", "socketcluster.warmUp.port", "9443",
+        "socketcluster.warmUp.host", "10.0.0.5")).warmUp();
+    assertFalse(set.enabled());
+    assertEquals(Optional.of(9443), set.port());
+    assertEquals(Optional.of("10.0.0.5"), set.host());
+  }
+
+  @Test
+  void aWarmUpOutOfRangeNamesItsKey() {
+    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.warmUp", "-1")));
+    assertTrue(negative.getMessage().contains("socketcluster.warmUp"), negative.getMessage());
+    IllegalArgumentException port = assertThrows(IllegalArgumentException.class,
+        () -> read(Map.of("socketcluster.warmUp.port", "70000")));
+    assertTrue(port.getMessage().contains("socketcluster.warmUp.port"), port.getMessage());
+  }
 }

@@ -21,7 +21,10 @@ public final class ConformanceConfigSource implements ConfigSource {
       Map.entry("socketcluster.allowClientPublish", "true"),
       Map.entry("socketcluster.strictHandshake", "true"),
       Map.entry("socketcluster.origins", "*:*"),
-      Map.entry("socketcluster.maxPayload", "1048576"));
+      Map.entry("socketcluster.maxPayload", "1048576"),
+      // The build's test servers start without a warm-up (the test of the warm-up turns it on
+      // with SOCKETCLUSTER_WARMUP, which ranks above this source).
+      Map.entry("socketcluster.warmUp", "0"));
 
   @Override
   public Set<String> getPropertyNames() {

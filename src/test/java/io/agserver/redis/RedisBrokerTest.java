@@ -412,6 +412,11 @@ class RedisBrokerTest {
     }
 
     @Override
+    public boolean isOpen() {
+      return inner.isOpen();
+    }
+
+    @Override
     public java.util.concurrent.CompletionStage<Void> subscribe(String redisChannel) {
       return inner.subscribe(redisChannel);
     }

@@ -70,6 +70,15 @@ class RedisClusterBrokerTest {
     return broker;
   }
 
+  /** What the readiness check reads: a cluster engine that connected says so. */
+  @Test
+  void aConnectedEngineSaysItIsConnected() throws Exception {
+    RedisBroker broker = broker();
+    assertTrue(broker.isConnected());
+    broker.close();
+    assertTrue(!broker.isConnected());
+  }
+
   @Test
   void channelsOnEveryShardReachEverySubscriberOnBothInstancesOnceAndEachChannelLivesOnItsOwnShard() throws Exception {
     RedisBroker a = broker();

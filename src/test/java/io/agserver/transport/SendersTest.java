@@ -128,4 +128,40 @@ class SendersTest {
     assertEquals(2, senders.threadCount());
     release.countDown();
   }
+
+  /**
+   * The liveness check's measure: sends that wait while every sender is stuck in a write and no
+   * thread can be added (the factory refuses) count as stalled, for as long as that lasts.
+   */
+  @Test
+  void statusCountsTheTimeSendsWaitWithNoWriteFinishing() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger made = new java.util.concurrent.atomic.AtomicInteger();
+    // One sender and the watchdog; then the factory refuses, as a stopping container's does.
+    ThreadFactory two = runnable -> made.incrementAndGet() > 2 ? null : TransportThreads.daemon(runnable);
+    Senders senders = new Senders(1, two);
+    assertEquals(new io.agserver.core.SenderStatus(0, 0, 0, 0), senders.status());
+    CountDownLatch writing = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch second = new CountDownLatch(1);
+    senders.execute(() -> {
+      Senders.beginWrite(now -> {});
+      writing.countDown();
+      try {
+        release.await(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    assertTrue(writing.await(5, TimeUnit.SECONDS));
+    senders.execute(second::countDown);
+    await().atMost(Duration.ofSeconds(10)).until(() -> senders.status().stalledMillis() > 300);
+    io.agserver.core.SenderStatus stuck = senders.status();
+    assertEquals(1, stuck.threads());
+    assertEquals(1, stuck.writing());
+    assertEquals(1, stuck.queued());
+
+    release.countDown();
+    assertTrue(second.await(5, TimeUnit.SECONDS));
+    await().atMost(Duration.ofSeconds(10)).until(() -> senders.status().stalledMillis() == 0);
+  }
 }

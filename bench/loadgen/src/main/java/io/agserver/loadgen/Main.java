@@ -38,6 +38,10 @@ public final class Main {
                      --connections 5000 --hold-seconds 12
         connect      warm-up rounds of W for S seconds, then N handshakes with K in flight: handshakes/s,
                      p50/p99   --warmup 5000 --warmup-seconds 60 --connections 10000 --in-flight 100
+        coldstart    started with the server: polls --ready-url (HTTP 200; without it, the port open), then opens
+                     connections for S seconds, K in flight, each closed once its handshake is answered:
+                     handshakes/s, per second, p50/p99, seconds from --launched-at (epoch ms) to ready
+                     --ready-url URL --seconds 10 --in-flight 100 --launched-at MS --ready-timeout-seconds 180
         rpc          C connections x W echo calls in flight: req/s, p50/p99/p99.9, errors
                      --connections 100 --in-flight 10 --payload-bytes 100 --warmup-seconds 30 --seconds 10
         fanout       S subscribers of one channel, one publisher, rate ramp: deliveries/s
@@ -117,6 +121,7 @@ public final class Main {
       case "idle-memory" -> new Idle(net, pid, o, false);
       case "scale" -> new Idle(net, pid, o, true);
       case "connect" -> new Connect(net, pid, o);
+      case "coldstart" -> new ColdStart(net, pid, o);
       case "rpc" -> new Rpc(net, pid, o);
       case "fanout", "channels", "cluster" -> new PubSub(net, pid, o, name);
       default -> {

@@ -28,6 +28,8 @@ final class Report {
   static final String AG = "agserver";
   static final String NODE = "node";
   static final String BARE = "bare";
+  /** agserver with socketcluster.warmUp=0: the coldstart scenario's "without". */
+  static final String AG_NO_WARMUP = "agserver-nowarmup";
   static final String AG_REDIS = "agserver-redis";
   static final String NODE_SCC = "node-scc";
   static final String CLUSTER = "cluster";
@@ -80,6 +82,9 @@ final class Report {
   private static final List<Row> ROWS = List.of(
       new Row("handshakes/s", "connect", summary("handshakesPerSec"), "int", true),
       new Row("  handshake p99 (ms)", "connect", summary("p99Ms"), "ms", true),
+      new Row("cold start: handshakes/s, first 10 s after ready", "coldstart", summary("handshakesPerSec"), "int", true),
+      new Row("  cold start: handshake p99 (ms)", "coldstart", summary("p99Ms"), "ms", true),
+      new Row("  cold start: seconds from launch to ready", "coldstart", summary("readySeconds"), "cores", true),
       new Row("RPC req/s", "rpc", summary("requestsPerSec"), "int", true),
       new Row("  RPC p50 (ms)", "rpc", summary("p50Ms"), "ms", true),
       new Row("  RPC p99 (ms)", "rpc", summary("p99Ms"), "ms", true),
@@ -200,6 +205,9 @@ final class Report {
       for (String s : mainServers) {
         if (!List.of(AG, NODE, BARE).contains(s)) {
           columns.add(Column.server(s));
+          if (s.equals(AG_NO_WARMUP)) {
+            columns.add(Column.ratio(AG_NO_WARMUP, NODE));
+          }
         }
       }
       starred |= table(ROWS, columns, mainServers, okMain, medians);

@@ -1,0 +1,31 @@
+package io.agserver.ops;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+
+import io.agserver.core.ServerStatus;
+
+/** Liveness: the sender threads are not all stuck (see {@link ServerHealth}). */
+@Liveness
+@ApplicationScoped
+public class SendersCheck implements HealthCheck {
+
+  private ServerHealth health;
+
+  /** For CDI's proxy. */
+  protected SendersCheck() {}
+
+  @Inject
+  SendersCheck(ServerStatus status, WarmUp warmUp) {
+    this.health = new ServerHealth(status, warmUp::state);
+  }
+
+  @Override
+  public HealthCheckResponse call() {
+    return health.senders();
+  }
+}
