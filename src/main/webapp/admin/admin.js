@@ -302,7 +302,13 @@
 
   // ---- polling ----
 
+  // A page nobody looks at (a background tab) does not poll: each poll walks every socket of the
+  // instance. It catches up with ?since= when it is shown again.
   async function poll() {
+    if (document.hidden) {
+      document.addEventListener('visibilitychange', poll, {once: true});
+      return;
+    }
     try {
       const since = samples.length ? `?since=${lastSample}` : '';
       const [figures, instances] = await Promise.all([

@@ -136,7 +136,12 @@ public final class RedisBroker implements BrokerEngine {
   private final AtomicBoolean presenceRetry = new AtomicBoolean();
   // The id this instance last announced itself under for the admin page (null: never): its
   // summary is removed when the engine closes, so that a stopped instance leaves the list at once.
-  private volatile String announcedId;
+  // Guarded by announceLock, with leaving: an announcement is sent (not awaited) under it, and
+  // close() sets leaving and sends the removal under it, so on the one link Redis runs a late
+  // announcement before the removal, never after.
+  private String announcedId;
+  private boolean leaving;
+  private final Object announceLock = new Object();
 
   /** One of this instance's presence members, refreshed by {@link #refreshPresence} when due. */
   private static final class OwnMember {
@@ -948,9 +953,15 @@ public final class RedisBroker implements BrokerEngine {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    announcedId = summary.id();
-    CompletableFuture<List<Object>> reply = script("Failed to store this instance's summary for the admin page",
-        PresenceScripts.JOIN, instanceKeys(), String.valueOf(Math.max(ttl.toMillis(), 1)), summary.id(), json);
+    CompletableFuture<List<Object>> reply;
+    synchronized (announceLock) {
+      if (leaving) {
+        return CompletableFuture.failedFuture(AGError.broker("The broker engine is closing"));
+      }
+      announcedId = summary.id();
+      reply = script("Failed to store this instance's summary for the admin page",
+          PresenceScripts.JOIN, instanceKeys(), String.valueOf(Math.max(ttl.toMillis(), 1)), summary.id(), json);
+    }
     return handOff(reply, values -> null);
   }
 
@@ -1068,10 +1079,15 @@ public final class RedisBroker implements BrokerEngine {
    */
   @Override
   public void close() {
-    String announced = announcedId;
-    if (announced != null && connected && !closed) {
-      await(script("Failed to remove this instance's summary", PresenceScripts.LEAVE, instanceKeys(), announced),
-          "removing this instance from the admin page's list");
+    CompletableFuture<List<Object>> removal = null;
+    synchronized (announceLock) {
+      leaving = true;
+      if (announcedId != null && connected && !closed) {
+        removal = script("Failed to remove this instance's summary", PresenceScripts.LEAVE, instanceKeys(), announcedId);
+      }
+    }
+    if (removal != null) {
+      await(removal, "removing this instance from the admin page's list");
     }
     closed = true;
     ScheduledFuture<?> task = renewal;

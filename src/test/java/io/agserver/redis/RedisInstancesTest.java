@@ -2,6 +2,7 @@ package io.agserver.redis;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +89,32 @@ class RedisInstancesTest {
     // c closes: its summary is removed as it goes, without waiting for its ttl.
     c.close();
     assertEquals(List.of("a-1"), ids(done(a.instances(self))));
+  }
+
+  @Test
+  void aDeadInstancesSummaryIsDroppedByTheOthersAnnouncementsWithoutAnyRead() throws Exception {
+    RedisBroker a = engines.connected();
+    RedisBroker dead = engines.connected();
+    done(dead.announceInstance(summary("dead-1", 1000, 1), Duration.ofMillis(200)));
+    done(a.announceInstance(summary("a-2", 2000, 1), Duration.ofSeconds(30)));
+    assertEquals("1", engines.redis.cli("HEXISTS", "test:instances:{instances}", "dead-1").trim());
+    // Nobody opens the page: the live instance's announcements alone clear the dead one out.
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      done(a.announceInstance(summary("a-2", 2000, 1), Duration.ofSeconds(30)));
+      return engines.redis.cli("HEXISTS", "test:instances:{instances}", "dead-1").trim().equals("0");
+    });
+    assertEquals("", engines.redis.cli("ZSCORE", "test:instances-expiry:{instances}", "dead-1").trim(),
+        "still in the expiry set");
+  }
+
+  @Test
+  void anAnnouncementAfterTheEngineStartedClosingIsRefusedSoItCannotOutliveTheRemoval() throws Exception {
+    RedisBroker a = engines.connected();
+    done(a.announceInstance(summary("a-1", 1000, 1), Duration.ofSeconds(30)));
+    a.close();
+    assertEquals("0", engines.redis.cli("HEXISTS", "test:instances:{instances}", "a-1").trim());
+    assertThrows(Exception.class, () -> done(a.announceInstance(summary("a-1", 1000, 1), Duration.ofSeconds(30))));
+    assertEquals("0", engines.redis.cli("HEXISTS", "test:instances:{instances}", "a-1").trim());
   }
 
   @Test

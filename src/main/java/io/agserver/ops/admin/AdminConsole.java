@@ -16,7 +16,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import io.agserver.AGServer;
 import io.agserver.core.AGScheduler;
 import io.agserver.core.Connections;
-import io.agserver.ops.ConnectionLimits;
+import io.agserver.ops.ClientAddress;
 import io.agserver.ops.InstanceSummary;
 import io.agserver.ops.ServerFigures;
 
@@ -43,7 +43,8 @@ public final class AdminConsole implements AutoCloseable {
 
   private final AGServer server;
   private final AGScheduler scheduler;
-  private final ConnectionLimits limits;
+  /** {@code socketcluster.clientAddressHeader}, or null. */
+  private final String addressHeader;
   private final AdminCredentials credentials;
   private final LoginThrottle throttle;
   private final FigureHistory history = new FigureHistory(SAMPLES);
@@ -54,10 +55,10 @@ public final class AdminConsole implements AutoCloseable {
   private volatile ScheduledFuture<?> sampling;
   private volatile boolean announceFailing;
 
-  AdminConsole(AGServer server, AGScheduler scheduler, ConnectionLimits limits, String password, String host) {
+  AdminConsole(AGServer server, AGScheduler scheduler, String password, String host) {
     this.server = server;
     this.scheduler = scheduler;
-    this.limits = limits;
+    this.addressHeader = server.options().limits().clientAddressHeader().orElse(null);
     this.credentials = new AdminCredentials(password);
     this.throttle = new LoginThrottle(scheduler::now);
     this.host = host;
@@ -75,8 +76,7 @@ public final class AdminConsole implements AutoCloseable {
     if (password.isEmpty()) {
       return null;
     }
-    AdminConsole console = new AdminConsole(server, connections.scheduler(), connections.connectionLimits(),
-        password.get(), hostName());
+    AdminConsole console = new AdminConsole(server, connections.scheduler(), password.get(), hostName());
     console.sampling = console.scheduler.every(SAMPLE_INTERVAL_MS, console::tick);
     // The first sample now, so that the page has figures from its first look.
     console.scheduler.execute(console::tick);
@@ -85,7 +85,7 @@ public final class AdminConsole implements AutoCloseable {
 
   /** One turn of the sampler (on a worker). */
   void tick() {
-    FigureHistory.Sample sample = history.add(server.figures().snapshot());
+    FigureHistory.Sample sample = history.add(server.figures()::snapshot);
     throttle.summarize();
     server.broker().announceInstance(summary(sample), ANNOUNCE_TTL).whenComplete((ok, error) -> {
       if (error != null) {
@@ -118,13 +118,13 @@ public final class AdminConsole implements AutoCloseable {
     return server.broker().instances(summary(history.latest()));
   }
 
-  /** The address a request is counted under: the connection's, or the proxy's header when one is configured. */
+  /**
+   * The address a request comes from: the connection's, or the proxy's header when
+   * {@code socketcluster.clientAddressHeader} is set (whether or not a connection limit is).
+   */
   String clientAddress(HttpServletRequest request) {
-    if (limits != null && limits.addressHeader() != null) {
-      return limits.clientAddress(request.getRemoteAddr(),
-          Collections.list(request.getHeaders(limits.addressHeader())));
-    }
-    return request.getRemoteAddr();
+    return ClientAddress.of(request.getRemoteAddr(), addressHeader,
+        addressHeader == null ? null : Collections.list(request.getHeaders(addressHeader)));
   }
 
   AGServer server() {

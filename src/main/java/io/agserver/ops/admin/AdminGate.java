@@ -12,6 +12,8 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
+import io.agserver.ops.ClientAddress;
+
 /**
  * In front of everything under {@code /admin/} (the page's files and its JSON endpoints):
  * <ul>
@@ -55,8 +57,9 @@ final class AdminGate implements Filter {
     answer.setHeader("Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     String address = console.clientAddress(http);
+    String block = ClientAddress.block(address);
     LoginThrottle throttle = console.throttle();
-    long blocked = throttle.blockedFor(address);
+    long blocked = throttle.blockedFor(block);
     if (blocked > 0) {
       answer.setHeader("Retry-After", Long.toString((blocked + 999) / 1000));
       refuse(http, answer, 429, "Too many wrong passwords from this address: try again later");
@@ -65,13 +68,12 @@ final class AdminGate implements Filter {
     AdminCredentials.Check check = console.credentials().check(http.getHeader("Authorization"));
     if (!(check instanceof AdminCredentials.Accepted accepted)) {
       if (check instanceof AdminCredentials.Wrong wrong) {
-        throttle.failed(address, wrong.user());
+        throttle.failed(block, wrong.user());
       }
       challenge(http, answer);
       return;
     }
     String user = accepted.user();
-    throttle.succeeded(address);
     String method = http.getMethod();
     if (!method.equals("GET") && !method.equals("HEAD")) {
       String refusal = AdminRequests.csrfRefusal(http.getHeader(AdminRequests.GUARD_HEADER), http.getHeader("Origin"),

@@ -54,10 +54,14 @@ public final class AdminSetup implements ServletContextListener {
   /** The gate always; the endpoints when {@code console} is there (the page is on). */
   static void register(ServletContext context, AdminConsole console) {
     FilterRegistration.Dynamic gate = context.addFilter("agserver-admin", new AdminGate(console));
-    if (gate != null) {
-      gate.setAsyncSupported(true);
-      gate.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/admin", PAGE + "*");
+    if (gate == null) {
+      // A filter of that name is there already (a web.xml of the application's): the endpoints
+      // are not served without the gate in front of them.
+      LOG.warning("agserver: a filter named agserver-admin is already registered: the admin page is not served");
+      return;
     }
+    gate.setAsyncSupported(true);
+    gate.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/admin", PAGE + "*");
     if (console == null) {
       return;
     }

@@ -72,7 +72,7 @@ final class DisconnectEndpoint extends AdminEndpoint {
     String operator = operator(request);
     AGServerSocket closing = socket;
     JsonReplies.AsyncReply reply = new JsonReplies.AsyncReply(request, TIMEOUT_MS);
-    console.scheduler().execute(() -> {
+    console.scheduler().execute(reply.guarding("the disconnection of socket " + id, () -> {
       closing.disconnect(code, reason);
       ACTIONS.info(() -> "agserver admin: " + operator + " " + (kick ? "kicked" : "disconnected") + " socket "
           + closing.id() + " (" + closing.remoteAddress() + ") with " + code);
@@ -81,6 +81,6 @@ final class DisconnectEndpoint extends AdminEndpoint {
       answer.put("code", code);
       answer.put("reason", reason);
       reply.send(HttpServletResponse.SC_OK, answer);
-    });
+    }));
   }
 }

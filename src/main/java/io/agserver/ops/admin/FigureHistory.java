@@ -36,8 +36,22 @@ final class FigureHistory {
     this.ring = new Sample[capacity];
   }
 
-  /** Adds the sample of {@code snapshot} (the oldest goes when the ring is full) and returns it. */
+  /**
+   * Takes a snapshot and adds its sample, under the lock: two sampler turns that overlap (workers
+   * backed up) still store their samples in time order.
+   */
+  synchronized Sample add(java.util.function.Supplier<ServerFigures.Snapshot> snapshot) {
+    return add(snapshot.get());
+  }
+
+  /**
+   * Adds the sample of {@code snapshot} (the oldest goes when the ring is full) and returns it; a
+   * snapshot older than the latest one is not added (the latest sample is returned).
+   */
   synchronized Sample add(ServerFigures.Snapshot snapshot) {
+    if (previous != null && snapshot.at().isBefore(previous.at())) {
+      return latest();
+    }
     ServerFigures.Snapshot before = previous == null ? snapshot : previous;
     Sample sample = new Sample(snapshot.at().toEpochMilli(), snapshot.connections(), snapshot.clients(),
         snapshot.channels(), snapshot.subscriptions(), snapshot.outboundWaitingCharacters(),

@@ -102,6 +102,21 @@ final class JsonReplies {
       });
     }
 
+    /**
+     * {@code job}, answering 500 with its error when it throws instead of leaving the request to
+     * its timeout (the work runs on the server's workers, whose guard only logs).
+     */
+    Runnable guarding(String what, Runnable job) {
+      return () -> {
+        try {
+          job.run();
+        } catch (RuntimeException e) {
+          LOG.log(Level.INFO, "agserver admin: " + what + " failed", e);
+          send(500, Map.of("error", what + " failed: " + e));
+        }
+      };
+    }
+
     /** Writes the answer and completes the request, unless one was written already. */
     void send(int status, Object body) {
       if (!done.compareAndSet(false, true)) {

@@ -10,7 +10,10 @@ import java.util.logging.Logger;
  * Wrong admin passwords, per client address: after {@value #FAILURES} wrong ones within
  * {@value #WINDOW_MS} ms an address is blocked for {@value #BLOCK_MS} ms, and every request it
  * makes then is answered 429 (the right password included: a guesser learns nothing while
- * blocked). The right password forgets an address's earlier failures.
+ * blocked). The right password does not forget them: an operator's open page passes the gate
+ * every second, and a guesser behind the same address (a shared NAT) would otherwise never reach
+ * the count. The addresses are those the gate counts under ({@link io.agserver.ops.ClientAddress#block}:
+ * an IPv6 address's /64).
  *
  * <p>At most {@value #MAX_ADDRESSES} addresses are remembered, the least recently seen forgotten
  * first, so that many addresses cannot grow the table without bound. Each wrong password and each
@@ -104,11 +107,6 @@ final class LoginThrottle {
           + (blocked ? "; the address is blocked for " + BLOCK_MS + " ms" : ""));
     }
     warn(warning);
-  }
-
-  /** The right password: the address's failures are forgotten. */
-  synchronized void succeeded(String address) {
-    byAddress.remove(address);
   }
 
   /**

@@ -33,7 +33,7 @@ final class PublishEndpoint extends AdminEndpoint {
   @Override
   void handle(HttpServletRequest request, HttpServletResponse response) throws IOException, JsonReplies.BadRequest {
     long maxPayload = console.server().options().maxPayload();
-    Map<?, ?> body = JsonReplies.readObject(request, (int) Math.min(Integer.MAX_VALUE - 8, 2 * maxPayload + 4096));
+    Map<?, ?> body = JsonReplies.readObject(request, (int) Math.min(Integer.MAX_VALUE - 8, Math.min(maxPayload, Integer.MAX_VALUE) * 2 + 4096));
     if (!(body.get("channel") instanceof String channel) || channel.isEmpty() || channel.length() > MAX_CHANNEL) {
       throw new JsonReplies.BadRequest("channel: the channel's name, 1 to " + MAX_CHANNEL + " characters");
     }
@@ -52,7 +52,7 @@ final class PublishEndpoint extends AdminEndpoint {
     String operator = operator(request);
     AGExchange exchange = console.server().exchange();
     JsonReplies.AsyncReply reply = new JsonReplies.AsyncReply(request, TIMEOUT_MS);
-    console.scheduler().execute(() -> {
+    console.scheduler().execute(reply.guarding("the publish to channel '" + AdminRequests.printable(channel) + "'", () -> {
       Map<String, Object> answer = new LinkedHashMap<>();
       answer.put("channel", channel);
       var published = exchange.historyOf(channel) == null
@@ -74,6 +74,6 @@ final class PublishEndpoint extends AdminEndpoint {
             + AdminRequests.printable(channel) + "'");
         reply.send(HttpServletResponse.SC_OK, answer);
       });
-    });
+    }));
   }
 }

@@ -73,7 +73,7 @@ class LoginThrottleTest {
   }
 
   @Test
-  void failuresFurtherApartThanTheWindowAndTheRightPasswordStartTheCountAgain() {
+  void failuresFurtherApartThanTheWindowStartTheCountAgainButTheRightPasswordDoesNot() {
     for (int i = 0; i < 10; i++) {
       throttle.failed("slow", "ops");
       now.addAndGet(LoginThrottle.WINDOW_MS / 4 + 1);
@@ -85,9 +85,10 @@ class LoginThrottleTest {
     for (int i = 0; i < 4; i++) {
       throttle.failed("forgetful", "ops");
     }
-    throttle.succeeded("forgetful");
+    // An operator's open page passes the gate every second from the same address (a shared NAT):
+    // that must not wipe a guesser's count.
     throttle.failed("forgetful", "ops");
-    assertEquals(0, throttle.blockedFor("forgetful"));
+    assertTrue(throttle.blockedFor("forgetful") > 0);
   }
 
   @Test
