@@ -9,6 +9,7 @@
 // with 1008 when it keeps flooding, and another client on the same server is not slowed.
 // Counts are read with the conformance app's `state` procedure (clientsCount + pendingClientsCount)
 // from an observer client of its own address.
+// These instances have no socketcluster.admin.password: every /admin/ path answers 404 on both.
 const {before} = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
@@ -210,5 +211,19 @@ for (const [index, runtime] of [[0, 'liberty'], [1, 'payara']]) {
     assert.equal(event.reason, 'Rate limit exceeded');
     for (let i = 0; i < 5; i++) assert.equal(await calm.invoke('echo', i), i);
     assert.equal(calm.state, 'open');
+  });
+
+  check(`${runtime}: without socketcluster.admin.password every /admin/ path answers 404, password or not`, async () => {
+    for (const where of ['admin', 'admin/', 'admin/admin.js', 'admin/api/figures', 'admin/api/instances']) {
+      for (const headers of [{}, {authorization: 'Basic ' + Buffer.from('operator:anything').toString('base64')}]) {
+        const response = await fetch(`http://127.0.0.1:${instance().port}/${where}`, {headers, redirect: 'manual'});
+        assert.equal(response.status, 404, where);
+        assert.equal(response.headers.get('www-authenticate'), null);
+      }
+    }
+    const post = await fetch(`http://127.0.0.1:${instance().port}/admin/api/publish`, {
+      method: 'POST', headers: {'x-agserver-admin': '1'}, body: '{"channel":"x","data":"1"}'
+    });
+    assert.equal(post.status, 404);
   });
 }

@@ -877,6 +877,16 @@ public class AGServer extends AsyncStreamEmitter {
       most.sort(java.util.Comparator.comparingLong(ServerFigures.SocketFigure::waitingCharacters).reversed());
       return most;
     }
+
+    @Override
+    public ServerFigures.SocketFigure socket(String id) {
+      AGServerSocket socket = id == null ? null : clients.get(id);
+      if (socket == null && id != null) {
+        socket = pendingClients.get(id);
+      }
+      return socket == null ? null : new ServerFigures.SocketFigure(socket.id(), socket.remoteAddress(),
+          socket.outboundWaitingCharacters(), socket.getOutboundBackpressure());
+    }
   }
 
   /** The server as its sockets' machinery and its transport see it. */

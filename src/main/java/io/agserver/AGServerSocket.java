@@ -145,6 +145,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
   volatile long lastPongResetAt;
   volatile long nextPingAt;
   final long handshakeDeadline;
+  // When the server accepted the connection, by its clock (ms since the epoch).
+  private final long acceptedAt;
 
   AGServerSocket(String id, AGServer server, ServerContext serverContext, AGTransport transport,
       AGUpgradeRequest request, ConnectionSlot slot) {
@@ -165,6 +167,7 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     this.batcher = new SocketBatcher(context, serverContext.scheduler(), options.batchInterval());
     this.subscriptions = new SocketSubscriptions(context);
     long now = serverContext.scheduler().now();
+    this.acceptedAt = now;
     this.lastPongResetAt = now;
     this.nextPingAt = now + options.pingInterval();
     this.handshakeDeadline = now + options.handshakeTimeout();
@@ -187,6 +190,11 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
 
   public String remoteAddress() {
     return request.remoteAddress();
+  }
+
+  /** When the server accepted this socket's WebSocket connection (before its {@code #handshake}). */
+  public java.time.Instant connectedAt() {
+    return java.time.Instant.ofEpochMilli(acceptedAt);
   }
 
   public State state() {

@@ -99,6 +99,25 @@ public final class JsonCodec implements AGCodec {
     }
   }
 
+  /**
+   * One JSON document read as {@link #decode} reads one (the values JSON.parse gives), but strictly:
+   * text that is not exactly one JSON value fails with an IllegalArgumentException that says why,
+   * where decode would hand the text back as a string.
+   */
+  public Object parse(String json) {
+    if (json == null) {
+      throw new IllegalArgumentException("no JSON text");
+    }
+    try (JsonParser parser = mapper.getFactory().createParser(json)) {
+      return JsValueReader.readDocument(parser);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException(e.getOriginalMessage() + " at character " + (e.getLocation() == null
+          ? "?" : e.getLocation().getCharOffset() + 1), e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+    }
+  }
+
   @Override
   public Object decode(ByteBuffer binary) {
     return binary == null ? null : decode(Utf8.decode(binary));

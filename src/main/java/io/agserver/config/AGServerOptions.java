@@ -38,6 +38,7 @@ public record AGServerOptions(
     RedisOptions redis,
     ChannelFeatureOptions channelFeatures,
     LimitOptions limits,
+    AdminOptions admin,
     Optional<String> authKey,
     Optional<String> authPrivateKey,
     Optional<String> authPublicKey,
@@ -183,6 +184,7 @@ public record AGServerOptions(
             RedisOptions.split(r.string("presence.channels", "")), r.string("presence.userClaim", "username"),
             r.number("presence.ttl", 60)),
         limits(r),
+        new AdminOptions(r.raw(AdminOptions.PASSWORD)),
         r.optional("authKey"),
         r.optional("authPrivateKey"),
         r.optional("authPublicKey"),
@@ -233,6 +235,11 @@ public record AGServerOptions(
 
     Optional<String> optional(String name) {
       return lookup.apply(PREFIX + name).map(String::trim).filter(s -> !s.isEmpty());
+    }
+
+    /** The value as it is, spaces included (a password); empty when unset or empty. */
+    Optional<String> raw(String name) {
+      return lookup.apply(PREFIX + name).filter(s -> !s.isEmpty());
     }
 
     String string(String name, String fallback) {

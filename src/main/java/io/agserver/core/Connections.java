@@ -41,6 +41,9 @@ public interface Connections {
   /** {@code socketcluster.maxConnections...}: null when no connection limit is set. */
   ConnectionLimits connectionLimits();
 
+  /** The server's timer and workers, for the web layer's background jobs (the admin page's samples). */
+  AGScheduler scheduler();
+
   /**
    * Whether the upgrade request is one of the server's own warm-up connections (see
    * {@link WarmUpGate}): the transport then skips its own checks of the request (origins).

@@ -103,26 +103,9 @@ public final class ConnectionLimits {
     return addressHeader;
   }
 
-  /**
-   * The address a connection counts under: the last entry of the last {@code addressHeader}
-   * value (the one the proxy next to this server wrote; entries before it came from the client
-   * and could be anything), else the connection's own address.
-   */
+  /** The address a connection counts under ({@link ClientAddress}). */
   public String clientAddress(String remoteAddress, List<String> headerValues) {
-    if (addressHeader != null && headerValues != null) {
-      for (int i = headerValues.size() - 1; i >= 0; i--) {
-        String value = headerValues.get(i);
-        if (value == null) {
-          continue;
-        }
-        int comma = value.lastIndexOf(',');
-        String last = value.substring(comma + 1).trim();
-        if (!last.isEmpty()) {
-          return last;
-        }
-      }
-    }
-    return remoteAddress;
+    return ClientAddress.of(remoteAddress, addressHeader, headerValues);
   }
 
   /** Takes a slot for a connection from {@code address}, or says which limit refuses it. */

@@ -51,6 +51,9 @@ public final class ServerFigures {
 
     /** The sockets with the most characters waiting for them, most first, at most {@code limit}. */
     List<SocketFigure> slowestSockets(int limit);
+
+    /** What waits for the socket of that id (pending or connected), or null when there is none. */
+    SocketFigure socket(String id);
   }
 
   /** A channel and its subscribers on this instance. */

@@ -78,6 +78,26 @@ public interface BrokerEngine extends AutoCloseable {
         "The " + getClass().getSimpleName() + " broker engine keeps no presence"));
   }
 
+  // ---- the admin page's list of instances ----
+
+  /**
+   * Makes this instance's summary readable by every instance for {@code ttl} (each instance with
+   * the admin page on calls it every few seconds, so a dead one fades out). An engine that spans
+   * instances stores it where the others read it; the memory engine has no others and keeps nothing.
+   * A failure only means the other instances' pages miss this one for a while.
+   */
+  default CompletionStage<Void> announceInstance(io.agserver.ops.InstanceSummary summary, java.time.Duration ttl) {
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /**
+   * The latest summary of every instance whose announcement has not expired, this one's given as
+   * {@code self} (fresher than the one it stored); the memory engine: {@code self} alone.
+   */
+  default CompletionStage<List<io.agserver.ops.InstanceSummary>> instances(io.agserver.ops.InstanceSummary self) {
+    return CompletableFuture.completedFuture(List.of(self));
+  }
+
   /** Channels with at least one local subscriber. */
   List<String> subscriptions();
 

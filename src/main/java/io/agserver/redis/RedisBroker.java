@@ -32,6 +32,7 @@ import io.agserver.pubsub.BrokerEngine;
 import io.agserver.pubsub.HistoryOptions;
 import io.agserver.pubsub.HistoryPage;
 import io.agserver.pubsub.LocalChannels;
+import io.agserver.ops.InstanceSummary;
 import io.agserver.ops.ServerFigures;
 import io.agserver.pubsub.PresenceMember;
 import io.agserver.pubsub.Publication;
@@ -133,6 +134,14 @@ public final class RedisBroker implements BrokerEngine {
   private ScheduledFuture<?> presenceRefresh;
   private long presenceRefreshMs = Long.MAX_VALUE;
   private final AtomicBoolean presenceRetry = new AtomicBoolean();
+  // The id this instance last announced itself under for the admin page (null: never): its
+  // summary is removed when the engine closes, so that a stopped instance leaves the list at once.
+  // Guarded by announceLock, with leaving: an announcement is sent (not awaited) under it, and
+  // close() sets leaving and sends the removal under it, so on the one link Redis runs a late
+  // announcement before the removal, never after.
+  private String announcedId;
+  private boolean leaving;
+  private final Object announceLock = new Object();
 
   /** One of this instance's presence members, refreshed by {@link #refreshPresence} when due. */
   private static final class OwnMember {
@@ -930,6 +939,69 @@ public final class RedisBroker implements BrokerEngine {
     }
   }
 
+  // ---- the admin page's list of instances ----
+
+  /**
+   * Stores the summary with its expiry (now + ttl, in Redis's clock) in the instances' hash, as a
+   * presence member is stored; the instance is removed again when this engine closes.
+   */
+  @Override
+  public CompletionStage<Void> announceInstance(InstanceSummary summary, Duration ttl) {
+    String json;
+    try {
+      json = JsonCodec.instance().encode(summary.toMap());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<List<Object>> reply;
+    synchronized (announceLock) {
+      if (leaving) {
+        return CompletableFuture.failedFuture(AGError.broker("The broker engine is closing"));
+      }
+      announcedId = summary.id();
+      reply = script("Failed to store this instance's summary for the admin page",
+          PresenceScripts.JOIN, instanceKeys(), String.valueOf(Math.max(ttl.toMillis(), 1)), summary.id(), json);
+    }
+    return handOff(reply, values -> null);
+  }
+
+  /**
+   * One script call ({@link PresenceScripts#READ}): drops the expired summaries and reads the
+   * others; one that does not read as a summary (another program's, a corrupt one) is skipped.
+   */
+  @Override
+  public CompletionStage<List<InstanceSummary>> instances(InstanceSummary self) {
+    CompletableFuture<List<Object>> reply = script("Failed to read the instances' summaries",
+        PresenceScripts.READ, instanceKeys());
+    return handOff(reply, values -> {
+      List<InstanceSummary> all = new ArrayList<>(values.size() / 2 + 1);
+      boolean selfListed = false;
+      for (int i = 0; i + 1 < values.size(); i += 2) {
+        if (self.id().equals(values.get(i))) {
+          all.add(self);
+          selfListed = true;
+          continue;
+        }
+        try {
+          if (JsonCodec.instance().decode((String) values.get(i + 1)) instanceof Map<?, ?> stored) {
+            all.add(InstanceSummary.fromMap(stored));
+          }
+        } catch (RuntimeException e) {
+          LOG.log(Level.FINE, "agserver: skipped an instance summary that does not read as one: " + values.get(i), e);
+        }
+      }
+      if (!selfListed) {
+        all.add(self);
+      }
+      all.sort(java.util.Comparator.comparingLong(InstanceSummary::startedAt).thenComparing(InstanceSummary::id));
+      return all;
+    });
+  }
+
+  private String[] instanceKeys() {
+    return new String[] {keys.instances(), keys.instancesExpiry()};
+  }
+
   /**
    * One script call on the link; fails at once when not connected. Completes (on Lettuce's thread)
    * with the reply, or a BrokerError that starts with {@code what}.
@@ -1007,6 +1079,16 @@ public final class RedisBroker implements BrokerEngine {
    */
   @Override
   public void close() {
+    CompletableFuture<List<Object>> removal = null;
+    synchronized (announceLock) {
+      leaving = true;
+      if (announcedId != null && connected && !closed) {
+        removal = script("Failed to remove this instance's summary", PresenceScripts.LEAVE, instanceKeys(), announcedId);
+      }
+    }
+    if (removal != null) {
+      await(removal, "removing this instance from the admin page's list");
+    }
     closed = true;
     ScheduledFuture<?> task = renewal;
     if (task != null) {

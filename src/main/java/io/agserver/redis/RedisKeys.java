@@ -12,6 +12,10 @@ package io.agserver.redis;
  * {@code <prefix>:presence:{c}} (a hash: socket id to the member's JSON) and
  * {@code <prefix>:presence-expiry:{c}} (a sorted set: socket id scored by its expiry, in ms of
  * Redis's clock).
+ *
+ * <p>The admin page's list of instances is kept the way presence is, under one hash tag of its own:
+ * {@code <prefix>:instances:{instances}} (instance id to its summary's JSON) and
+ * {@code <prefix>:instances-expiry:{instances}} (instance id scored by its expiry).
  */
 final class RedisKeys {
 
@@ -37,6 +41,14 @@ final class RedisKeys {
 
   String presenceExpiry(String channel) {
     return prefix + ":presence-expiry:{" + channel + "}";
+  }
+
+  String instances() {
+    return prefix + ":instances:{instances}";
+  }
+
+  String instancesExpiry() {
+    return prefix + ":instances-expiry:{instances}";
   }
 
   String channel(String channel) {

@@ -180,6 +180,17 @@ class AGServerOptionsTest {
   }
 
   @Test
+  void theAdminPageIsOffUnlessItsPasswordIsSetAndThePasswordIsTakenAsItIs() {
+    assertFalse(AGServerOptions.defaults().admin().enabled());
+    assertFalse(read(Map.of("socketcluster.admin.password", "")).admin().enabled());
+    AdminOptions admin = read(Map.of("socketcluster.admin.password", " two words ")).admin();
+    assertTrue(admin.enabled());
+    assertEquals(Optional.of(" two words "), admin.password());
+    assertFalse(admin.toString().contains("two words"), admin.toString());
+    assertFalse(read(Map.of("socketcluster.admin.password", "secret")).toString().contains("secret"));
+  }
+
+  @Test
   void theWarmUpLastsAFewSecondsByDefaultAndTakesItsPortAndHostWhenGiven() {
     WarmUpOptions defaults = AGServerOptions.defaults().warmUp();
     assertEquals(WarmUpOptions.DEFAULT_MILLIS, defaults.millis());
