@@ -1,5 +1,5 @@
 'use strict';
-// The admin page (src/main/webapp/admin, README "Operations", "Admin page") in headless Chromium,
+// The admin page (src/main/webapp/WEB-INF/admin-page, README "Operations", "Admin page") in headless Chromium,
 // on a server started with socketcluster.admin.password and an authKey the test signs tokens with
 // (.ci/verify-step browser sets both and hands them over as ADMIN_PASSWORD and AUTH_KEY):
 // - without the password, or with a wrong one, every /admin/ path answers 401 with the Basic

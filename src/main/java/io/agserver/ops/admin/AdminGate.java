@@ -93,19 +93,12 @@ final class AdminGate implements Filter {
   }
 
   /** Whether the path is the page, one of its files, or one of its endpoints. */
-  private boolean exists(HttpServletRequest request) {
+  private static boolean exists(HttpServletRequest request) {
     String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
-    if (path.equals("/admin") || path.equals(AdminSetup.PAGE)) {
-      return true;
-    }
     if (path.startsWith(AdminSetup.API)) {
       return AdminSetup.ENDPOINTS.contains(path.substring(AdminSetup.API.length()));
     }
-    try {
-      return !path.endsWith("/") && request.getServletContext().getResource(path) != null;
-    } catch (java.net.MalformedURLException e) {
-      return false;
-    }
+    return PageFiles.serves(path);
   }
 
   private static void challenge(HttpServletRequest request, HttpServletResponse response) throws IOException {

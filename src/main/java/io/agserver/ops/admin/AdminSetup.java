@@ -17,8 +17,8 @@ import io.agserver.core.Connections;
 /**
  * Serves the admin page at {@code /admin/}: the gate in front of every path under it (which
  * answers 404 for all of them while {@code socketcluster.admin.password} is not set), and, when it
- * is set, the JSON endpoints under {@value #API} and the sampler of the figures. The page itself
- * is static ({@code src/main/webapp/admin/}), served by the container behind the gate.
+ * is set, the JSON endpoints under {@value #API}, the page's files ({@link PageFiles}) and the
+ * sampler of the figures.
  */
 @WebListener
 public final class AdminSetup implements ServletContextListener {
@@ -64,6 +64,11 @@ public final class AdminSetup implements ServletContextListener {
     gate.addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/admin", PAGE + "*");
     if (console == null) {
       return;
+    }
+    ServletRegistration.Dynamic page = context.addServlet("agserver-admin-page", new PageFiles());
+    if (page != null) {
+      page.addMapping("/admin");
+      PageFiles.FILES.keySet().forEach(page::addMapping);
     }
     endpoint(context, "figures", new FiguresEndpoint(console));
     endpoint(context, "instances", new InstancesEndpoint(console));

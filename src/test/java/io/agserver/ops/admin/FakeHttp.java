@@ -4,7 +4,6 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.StringReader;
 import java.lang.reflect.Proxy;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,9 +44,6 @@ final class FakeHttp {
       return headers.get(name.toLowerCase(Locale.ROOT));
     }
   }
-
-  /** The static files of the page, as the WAR has them. */
-  static final List<String> FILES = List.of("/admin/index.html", "/admin/admin.js", "/admin/admin.css");
 
   private final AdminGate gate;
   private final Map<String, AdminEndpoint> endpoints = new LinkedHashMap<>();
@@ -124,9 +120,8 @@ final class FakeHttp {
           default -> throw new AssertionError("AsyncContext." + m.getName());
         });
     ServletContext context = (ServletContext) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {ServletContext.class}, (proxy, m, args) -> switch (m.getName()) {
-          case "getResource" -> FILES.contains((String) args[0]) ? new URL("file:" + args[0]) : null;
-          default -> throw new AssertionError("ServletContext." + m.getName());
+        new Class<?>[] {ServletContext.class}, (proxy, m, args) -> {
+          throw new AssertionError("ServletContext." + m.getName());
         });
     HttpServletRequest request = (HttpServletRequest) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {HttpServletRequest.class}, (proxy, m, args) -> switch (m.getName()) {
@@ -170,7 +165,7 @@ final class FakeHttp {
       if (path.startsWith(AdminSetup.API)) {
         endpoints.get(path.substring(AdminSetup.API.length())).service(request, response[0]);
       } else {
-        // The container serves the page's files (or redirects /admin to /admin/).
+        // PageFiles serves the page's files (or redirects /admin to /admin/).
         byte[] page = ("static " + path).getBytes(StandardCharsets.UTF_8);
         response[0].setStatus(200);
         out.write(page);
