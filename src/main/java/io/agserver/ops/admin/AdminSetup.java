@@ -67,8 +67,10 @@ public final class AdminSetup implements ServletContextListener {
     }
     ServletRegistration.Dynamic page = context.addServlet("agserver-admin-page", new PageFiles());
     if (page != null) {
-      page.addMapping("/admin");
-      PageFiles.FILES.keySet().forEach(page::addMapping);
+      // A path mapping, which also takes /admin itself; the endpoints' exact mappings win over it.
+      // (An exact mapping of /admin/ does not reach a servlet on Open Liberty: its file servlet
+      // answers a path that ends with a slash.)
+      page.addMapping(PAGE + "*");
     }
     endpoint(context, "figures", new FiguresEndpoint(console));
     endpoint(context, "instances", new InstancesEndpoint(console));
