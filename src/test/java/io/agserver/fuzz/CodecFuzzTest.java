@@ -71,6 +71,9 @@ class CodecFuzzTest {
     } catch (IllegalArgumentException notJson) {
       return;
     }
+    if ("#1".equals(value) || "#2".equals(value)) {
+      return;  // the strings #1 and #2 alone are a ping and a pong, written as they are
+    }
     // As in decode: 1e999 reads as Infinity and writes as null, once.
     Object once = CODEC.parse(CODEC.encode(value));
     assertEquals(once, CODEC.parse(CODEC.encode(once)), json);
