@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <pre>
  * java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid SERVER_PID [--option value]...
- *     scenarios: idle-memory connect rpc fanout channels cluster scale
+ *     scenarios: idle-memory connect rpc fanout channels cluster scale soak
  * java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
  * java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
  * </pre>
@@ -53,6 +53,12 @@ public final class Main {
                      --broker-pid PID (Redis, scc-broker: its CPU per publish) --helper-pid PID --settle-seconds 2
                      (all three: --rate R for one fixed step, --pass-ratio 0.97, --max-p99-ms 250, --max-steps 25, --bisect 2,
                       --retries 3 --noise-cores 0.25: a step failed while other processes took CPU is run again)
+        soak         N connections (over --url URL1,URL2: one per server) logged in and subscribed, then for S seconds
+                     a mix of echo RPCs, publishes, subscription churn, reconnects and logins; every delivery checked;
+                     server heap after GC, RSS, threads, fds sampled (--pids P1,P2) into --csv FILE
+                     --seconds 600 --connections 10000 --auth-key KEY --csv FILE --channels N/5 --channels-per-connection 2
+                     --rpc-rate 200 --publish-rate 100 --churn-rate 20 --reconnect-rate 10 --login-rate 20
+                     --sample-seconds 30 --warmup-seconds min(60, S/2) --in-flight 100 --line-file FILE
         scale        N idle connections held two ping intervals: alive, pinged, RSS and JVM heap per connection
                      --connections 20000 --hold-seconds 20 --heap auto|true|false --src-addrs N
 
@@ -116,7 +122,8 @@ public final class Main {
     Map<String, Object> env = new LinkedHashMap<>();
     result.put("env", env);
 
-    Net net = new Net(url, srcAddrs, allowNio);
+    // soak takes one URL per server, comma-separated: the first is the scenario's own.
+    Net net = new Net(url.split(",")[0], srcAddrs, allowNio);
     Scenario s = switch (name) {
       case "idle-memory" -> new Idle(net, pid, o, false);
       case "scale" -> new Idle(net, pid, o, true);
@@ -124,6 +131,7 @@ public final class Main {
       case "coldstart" -> new ColdStart(net, pid, o);
       case "rpc" -> new Rpc(net, pid, o);
       case "fanout", "channels", "cluster" -> new PubSub(net, pid, o, name);
+      case "soak" -> new Soak(net, pid, o);
       default -> {
         net.close();
         throw new IllegalArgumentException("unknown scenario " + name + "\n" + USAGE);

@@ -44,6 +44,10 @@ final class ArrayServer implements AutoCloseable {
   int pongs;
   int arraysSent;
   int publishesIn;
+  /** Faults for the soak's tests: every Nth delivery dropped, or sent twice (0: never). */
+  volatile int dropEvery;
+  volatile int duplicateEvery;
+  private long deliveries;
 
   private final class Conn extends SimpleChannelInboundHandler<TextWebSocketFrame> {
     ChannelHandlerContext ctx;
@@ -77,6 +81,9 @@ final class ArrayServer implements AutoCloseable {
             .put("id", "t" + System.identityHashCode(this)).put("pingTimeout", 20000).put("isAuthenticated", false));
         case "echo" -> reply.set("data", p.get("data"));
         case "#subscribe" -> channels.computeIfAbsent(p.path("data").path("channel").asText(), k -> new LinkedHashSet<>()).add(this);
+        case "#unsubscribe" -> channels.getOrDefault(p.path("data").asText(), new LinkedHashSet<>()).remove(this);
+        case "#authenticate" -> reply.set("data", JSON.createObjectNode().put("isAuthenticated", true).putNull("authError"));
+        case "#removeAuthToken" -> { }
         case "#publish" -> {
           publishesIn++;
           ObjectNode delivery = JSON.createObjectNode().put("event", "#publish");
@@ -102,7 +109,14 @@ final class ArrayServer implements AutoCloseable {
 
   private void deliver(String channel, JsonNode delivery) {
     for (Conn c : channels.getOrDefault(channel, Set.of())) {
+      deliveries++;
+      if (dropEvery > 0 && deliveries % dropEvery == 0) {
+        continue;
+      }
       c.queue(delivery);
+      if (duplicateEvery > 0 && deliveries % duplicateEvery == 0) {
+        c.queue(delivery);
+      }
     }
   }
 
