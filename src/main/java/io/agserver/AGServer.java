@@ -812,26 +812,24 @@ public class AGServer extends AsyncStreamEmitter {
 
     @Override
     public long outboundWaitingCharacters() {
-      long waiting = 0;
-      for (AGServerSocket socket : pendingClients.values()) {
-        waiting += socket.outboundWaitingCharacters();
-      }
-      for (AGServerSocket socket : clients.values()) {
-        waiting += socket.outboundWaitingCharacters();
-      }
-      return waiting;
+      return sumOverSockets(AGServerSocket::outboundWaitingCharacters);
     }
 
     @Override
     public long outboundWaitingFrames() {
-      long waiting = 0;
+      return sumOverSockets(AGServerSocket::getOutboundBackpressure);
+    }
+
+    /** Over every socket, before and after its handshake. */
+    private long sumOverSockets(java.util.function.ToLongFunction<AGServerSocket> figure) {
+      long sum = 0;
       for (AGServerSocket socket : pendingClients.values()) {
-        waiting += socket.getOutboundBackpressure();
+        sum += figure.applyAsLong(socket);
       }
       for (AGServerSocket socket : clients.values()) {
-        waiting += socket.getOutboundBackpressure();
+        sum += figure.applyAsLong(socket);
       }
-      return waiting;
+      return sum;
     }
 
     @Override

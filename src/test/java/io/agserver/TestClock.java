@@ -4,10 +4,18 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock that moves only when a test moves it; it starts at the real time. */
-final class TestClock implements InstantSource {
+/** A clock that moves only when a test moves it; it starts at the real time unless told. */
+public final class TestClock implements InstantSource {
 
-  private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
+  private final AtomicLong millis;
+
+  public TestClock() {
+    this(System.currentTimeMillis());
+  }
+
+  public TestClock(long startMillis) {
+    millis = new AtomicLong(startMillis);
+  }
 
   @Override
   public Instant instant() {
@@ -19,11 +27,11 @@ final class TestClock implements InstantSource {
     return millis.get();
   }
 
-  void set(long value) {
+  public void set(long value) {
     millis.set(value);
   }
 
-  void advance(long delta) {
+  public void advance(long delta) {
     millis.addAndGet(delta);
   }
 }

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,33 +17,18 @@ import io.agserver.protocol.AGError;
 class LogSummaryTest {
 
   private final AtomicLong clock = new AtomicLong(1_000);
-  private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-  private final Logger logger = Logger.getLogger(WarningLog.class.getName());
-  private final Handler handler = new Handler() {
-    @Override
-    public void publish(LogRecord record) {
-      records.add(record);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
-  private Level level;
+  private LogCapture capture;
+  private List<LogRecord> records;
 
   @BeforeEach
   void capture() {
-    level = logger.getLevel();
-    logger.setLevel(Level.FINE);
-    logger.addHandler(handler);
+    capture = LogCapture.of(WarningLog.class);
+    records = capture.records();
   }
 
   @AfterEach
   void release() {
-    logger.removeHandler(handler);
-    logger.setLevel(level);
+    capture.close();
   }
 
   private List<String> warnings() {

@@ -7,13 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -30,24 +27,14 @@ import io.agserver.config.AGServerOptions;
 import io.agserver.core.SenderStatus;
 import io.agserver.core.ServerStatus;
 import io.agserver.transport.AGTransport;
+import io.agserver.TestClock;
 
 /** The rules of the health checks, on a server outside a container (README, "Health probes"). */
 class ServerHealthTest {
 
   private static final Duration WAIT = Duration.ofSeconds(10);
 
-  private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
-  private final InstantSource clock = new InstantSource() {
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-  };
+  private final TestClock clock = new TestClock();
   private AGServer server;
 
   @BeforeAll
@@ -117,9 +104,9 @@ class ServerHealthTest {
     TestAccess.receive(socket, "{\"event\":\"#handshake\",\"cid\":1}");
     await().atMost(WAIT).until(() -> socket.state() == AGServerSocket.OPEN);
     // A ping is due: the sweep writes it and stays in that write.
-    millis.addAndGet(1_100);
+    clock.advance(1_100);
     assertTrue(transport.pinging.await(WAIT.toSeconds(), TimeUnit.SECONDS), "no ping");
-    millis.addAndGet(ServerHealth.SWEEP_STALL_MILLIS + 1);
+    clock.advance(ServerHealth.SWEEP_STALL_MILLIS + 1);
     HealthCheckResponse stuck = health.timer();
     assertEquals("agserver-timer", stuck.getName());
     assertEquals(HealthCheckResponse.Status.DOWN, stuck.getStatus(), data(stuck).toString());

@@ -10,8 +10,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Proxy;
 import java.net.URI;
-import java.time.Instant;
-import java.time.InstantSource;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -21,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.http.HttpServletRequest;
@@ -43,6 +40,7 @@ import io.agserver.core.Connections;
 import io.agserver.event.AGHandshakeEvent;
 import io.agserver.middleware.HandshakeMiddleware;
 import io.agserver.ops.ConnectionLimits;
+import io.agserver.TestClock;
 
 /**
  * A connection's slot under the connection limits, from the upgrade filter through the
@@ -58,18 +56,7 @@ class ConnectionSlotRacesTest {
   private static final String PATH = "/socketcluster/";
 
   private final List<Object> events = new CopyOnWriteArrayList<>();
-  private final AtomicLong millis = new AtomicLong(1_000_000);
-  private final InstantSource clock = new InstantSource() {
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis.get());
-    }
-
-    @Override
-    public long millis() {
-      return millis.get();
-    }
-  };
+  private final TestClock clock = new TestClock(1_000_000);
   private final TransportThreads threads = new TransportThreads(null, 1, 5000);
   private AGServer server;
   private Connections connections;
@@ -359,7 +346,7 @@ class ConnectionSlotRacesTest {
     assertEquals(1, limits().connections());
     assertEquals(0, limits().awaitingOpen());
     TestAccess.receive(upgrade.socket(), "{\"event\":\"#handshake\",\"cid\":1}");
-    millis.addAndGet(5_000);
+    clock.advance(5_000);
     TestAccess.sweep(server);
     assertEquals(AGServerSocket.OPEN, upgrade.socket().state());
     assertEquals(1, limits().connections(), "the socket's, past the time a slot waits for its connection");
@@ -385,10 +372,10 @@ class ConnectionSlotRacesTest {
   void aConnectionDroppedBetweenThe101AndOnOpenIsGivenUpAfterTheHandshakeTimeout() throws Exception {
     server(Map.of("maxConnections", "1"));
     Upgrade dropped = new Upgrade("198.51.100.1").accepted(false);
-    millis.addAndGet(999);
+    clock.advance(999);
     TestAccess.sweep(server);
     assertEquals(1, limits().connections(), "within the handshake timeout");
-    millis.addAndGet(1);
+    clock.advance(1);
     TestAccess.sweep(server);
     assertEquals(0, limits().connections());
     assertEquals(0, limits().awaitingOpen());
@@ -409,7 +396,7 @@ class ConnectionSlotRacesTest {
   void aConnectionThatOpensAfterItsSlotWasGivenUpTakesANewOneWhileThereIsRoom() throws Exception {
     server(Map.of("maxConnections", "1"));
     Upgrade late = new Upgrade("198.51.100.1").accepted(false);
-    millis.addAndGet(1000);
+    clock.advance(1000);
     TestAccess.sweep(server);
     assertEquals(0, limits().connections());
     late.open();
@@ -425,7 +412,7 @@ class ConnectionSlotRacesTest {
     server(Map.of("maxConnections", "2"));
     for (int round = 0; round < 200; round++) {
       Upgrade upgrade = new Upgrade("198.51.100." + (round % 250)).accepted(false);
-      millis.addAndGet(1000);
+      clock.advance(1000);
       CountDownLatch start = new CountDownLatch(1);
       Thread sweeper = new Thread(() -> {
         RacesSupport.await(start);

@@ -4,49 +4,33 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import io.agserver.ops.LogCapture;
 
 /** Wrong admin passwords per address, on a clock the test moves; what the log says of them. */
 class LoginThrottleTest {
 
   private final AtomicLong now = new AtomicLong(1_000_000);
   private final LoginThrottle throttle = new LoginThrottle(now::get);
-  private final Logger log = Logger.getLogger(LoginThrottle.class.getName());
-  private final List<LogRecord> records = new CopyOnWriteArrayList<>();
-  private final Handler recorder = new Handler() {
-    @Override
-    public void publish(LogRecord record) {
-      records.add(record);
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {}
-  };
-  private Level level;
+  private LogCapture capture;
+  private List<LogRecord> records;
 
   @BeforeEach
   void record() {
-    level = log.getLevel();
-    log.setLevel(Level.FINE);
-    log.addHandler(recorder);
+    capture = LogCapture.of(LoginThrottle.class);
+    records = capture.records();
   }
 
   @AfterEach
   void stopRecording() {
-    log.removeHandler(recorder);
-    log.setLevel(level);
+    capture.close();
   }
 
   private List<String> at(Level wanted) {
