@@ -66,6 +66,8 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
   private boolean wrote;
   private ScheduledFuture<?> timer;
   private Runnable onClosed;
+  /** The code of the server's close frame; -1 while none came. */
+  int closeCode = -1;
 
   // Counters, read by the scenario on the event loop.
   int pings;
@@ -155,6 +157,16 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
 
   boolean isOpen() {
     return state == OPEN;
+  }
+
+  /**
+   * Stops or resumes reading the socket, as a client whose event loop stalls: the server's frames
+   * then wait in the kernel's buffers, then in the server's own.
+   */
+  void reading(boolean on) {
+    if (ctx != null) {
+      ctx.channel().config().setAutoRead(on);
+    }
   }
 
   boolean writable() {
@@ -302,9 +314,10 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
       } else if (msg instanceof PingWebSocketFrame ping) {
         ctx.write(new PongWebSocketFrame(ping.content().retain()), ctx.voidPromise());
         wrote = true;
-      } else if (msg instanceof CloseWebSocketFrame) {
+      } else if (msg instanceof CloseWebSocketFrame close) {
+        closeCode = close.statusCode();
         if (state == OPEN) {
-          fail("close frame from the server");
+          fail("close frame from the server (" + closeCode + ")");
         } else if (state == CLOSING) {
           ctx.close();
         }
