@@ -130,6 +130,48 @@ class SendersTest {
   }
 
   /**
+   * Clients that stop reading together fill their windows at about the same moment, and each of
+   * their sockets holds one thread. The sends queued behind them must not wait one look of the
+   * watchdog per stuck socket: adding one thread per look (the watchdog's rule before) takes at
+   * least 64 looks for these 64; doubling takes a handful.
+   */
+  @Test
+  void manyWritesStuckTogetherGetThreadsFasterThanOneALook() throws Exception {
+    Senders senders = new Senders(1, TransportThreads::daemon);
+    CountDownLatch release = new CountDownLatch(1);
+    int stalled = 64;
+    CountDownLatch stuck = new CountDownLatch(stalled);
+    for (int i = 0; i < stalled; i++) {
+      senders.execute(() -> {
+        Senders.beginWrite(now -> {});
+        stuck.countDown();
+        try {
+          release.await(60, TimeUnit.SECONDS); // a socket whose client stopped reading
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          Senders.endWrite();
+        }
+      });
+    }
+    CountDownLatch other = new CountDownLatch(1);
+    long[] ticksWhenDone = new long[1];
+    senders.execute(() -> {
+      ticksWhenDone[0] = senders.ticks();
+      other.countDown();
+    });
+    try {
+      assertTrue(other.await(30, TimeUnit.SECONDS), "a reading client's send waited for the stuck ones");
+      assertTrue(stuck.await(30, TimeUnit.SECONDS));
+      assertTrue(ticksWhenDone[0] < stalled / 2,
+          "the send behind " + stalled + " stuck writes went after " + ticksWhenDone[0] + " looks");
+      assertTrue(senders.threadCount() <= Senders.MAX_THREADS);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /**
    * The liveness check's measure: sends that wait while every sender is stuck in a write and no
    * thread can be added (the factory refuses) count as stalled, for as long as that lasts.
    */
