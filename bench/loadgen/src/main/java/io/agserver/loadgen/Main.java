@@ -59,6 +59,12 @@ public final class Main {
                      --seconds 600 --connections 10000 --auth-key KEY --csv FILE --channels N/5 --channels-per-connection 2
                      --rpc-rate 200 --publish-rate 100 --churn-rate 20 --reconnect-rate 10 --login-rate 20
                      --sample-seconds 30 --warmup-seconds min(60, S/2) --in-flight 100 --line-file FILE
+                     --faults (two servers): Redis restarted twice, the second server killed and started again, clients
+                     that stop reading, a flooder, through --fault-command CMD (CMD redis-restart | kill 1 | start 1);
+                     history channels hist-0.. checked by offset; a table by phase into --report-file FILE
+                     --history-channels 50 (0 without --faults) --history-every 10 --history-rate 20 --stalled 100
+                     --stall-seconds min(60, S/10) --fire-rate 40 --fire-bytes 2000 --flood-rate 2000
+                     --flood-seconds min(30, S/20)
         scale        N idle connections held two ping intervals: alive, pinged, RSS and JVM heap per connection
                      --connections 20000 --hold-seconds 20 --heap auto|true|false --src-addrs N
 

@@ -54,12 +54,21 @@ final class Soak extends Scenario {
   private static final byte[] CHANNEL = "\"channel\":\"soak-".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PUBLISH = "#publish".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] AUTHENTICATED = "\"isAuthenticated\":true".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HISTORY_CHANNEL = "\"channel\":\"hist-".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] FIRE_CHANNEL = "\"channel\":\"fire\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] OFFSET = "\"offset\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EPOCH = "\"epoch\":\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] RECOVERED = "\"recovered\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] RATE_LIMIT_ERROR = "RateLimitError".getBytes(StandardCharsets.US_ASCII);
 
   private static final int RPC = 1;
   private static final int PUB = 2;
   private static final int SUB = 3;
   private static final int UNSUB = 4;
   private static final int LOGIN = 5;
+  private static final int HSUB = 6;
+  private static final int HPUB = 7;
+  private static final int FIRESUB = 8;
 
   private static final byte SENT = 0;
   private static final byte ACKED = 1;
@@ -82,6 +91,22 @@ final class Soak extends Scenario {
   private final byte[] authKey;
   private final String csv;
   private final String lineFile;
+  // soak --faults (see Faults): history subscriptions checked by offset, the faults' timeline.
+  private final boolean faultsOn;
+  private final String faultCommand;
+  private final int historyChannels;
+  private final int historyEvery;
+  private final double historyRate;
+  private final int stalledCount;
+  private final double stallSeconds;
+  private final double fireRate;
+  private final int fireBytes;
+  private final double floodRate;
+  private final double floodSeconds;
+  private final String reportFile;
+  private final java.util.Set<String> faultList;
+  /** The server processes now: instance 2's changes when the faults restart it (-1: none). */
+  private final java.util.concurrent.atomic.AtomicLongArray pidNow;
   private final SplittableRandom random = new SplittableRandom(20_261_205L);
 
   // Everything below lives on the event loop.
@@ -97,9 +122,21 @@ final class Soak extends Scenario {
   private int[] mSeq = new int[1 << 14];
   private byte[] mState = new byte[1 << 14];
   private boolean mixing;
+  private long[] mSent = new long[1 << 14];
+  private HistoryCheck history;
+  private FaultPhases phases;
+  private int nextTarget;
+  private final List<Conn> stalledConns = new ArrayList<>();
+  private boolean firing;
+  private Client fire;
+  private boolean flooding;
+  private Client flooder;
+  private final Map<String, Long> floodCounts = new TreeMap<>();
   private boolean stopping;
   private long mixStartNanos;
-  private final double[] due = new double[6];
+  private final double[] due = new double[7];
+  private double floodDue;
+  private double fireDue;
   private long lastTick;
   private int openNow;
   // Counters.
@@ -121,10 +158,12 @@ final class Soak extends Scenario {
     boolean closing;
     boolean authenticated;
     boolean dirty;
+    /** One of the clients that stopped reading (soak --faults): none of the mix's work, no latency. */
+    boolean stalled;
 
-    Conn(int slot) {
+    Conn(int slot, Net.Target target) {
       this.slot = slot;
-      this.client = new Client(slot, net, targets[slot % targets.length]);
+      this.client = new Client(slot, net, target);
     }
 
     void opened(Client c) {
@@ -133,6 +172,9 @@ final class Soak extends Scenario {
       login();
       for (int k = 0; k < perConnection; k++) {
         subscribe();
+      }
+      if (history != null && history.channelOf(slot) >= 0) {
+        subscribeHistory();
       }
       c.flush();
     }
@@ -144,7 +186,11 @@ final class Soak extends Scenario {
 
     @Override
     public void lost(Client c) {
-      error("connection lost: " + c.failure);
+      if (stalled) {
+        floodOrStallEnd(stallEnds, c);
+      } else {
+        error("connection lost: " + c.failure);
+      }
       gone();
       reopen(slot);
     }
@@ -164,7 +210,7 @@ final class Soak extends Scenario {
         if (call[0] == PUB) {
           mState[(int) call[1]] = FAILED;
         }
-        if (!leaving) {
+        if (!leaving && !stalled) {
           error("unanswered " + kindName((int) call[0]) + " on a lost connection");
         }
       }
@@ -181,8 +227,46 @@ final class Soak extends Scenario {
 
     long call(int kind, long value) {
       long cid = client.nextCid();
-      calls.put(cid, new long[] {kind, value});
+      calls.put(cid, new long[] {kind, value, System.nanoTime()});
       return cid;
+    }
+
+    /** The slot's history channel, recovering from where the slot stands (see HistoryCheck). */
+    void subscribeHistory() {
+      int ch = history.channelOf(slot);
+      String recover = history.position(slot);
+      ByteBuf b = client.buffer(120);
+      b.writeCharSequence("{\"event\":\"#subscribe\",\"data\":{\"channel\":\"hist-", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, ch);
+      b.writeCharSequence("\",\"data\":{\"recover\":" + recover + "}},\"cid\":", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, call(HSUB, ch));
+      b.writeByte('}');
+      client.send(b);
+      subscribes++;
+    }
+
+    void publishHistory() {
+      ByteBuf b = client.buffer(100);
+      b.writeCharSequence("{\"event\":\"#publish\",\"data\":{\"channel\":\"hist-", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, random.nextInt(historyChannels));
+      b.writeCharSequence("\",\"data\":{\"hp\":", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, publisher);
+      b.writeCharSequence("}},\"cid\":", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, call(HPUB, 0));
+      b.writeByte('}');
+      client.send(b);
+      publishes++;
+    }
+
+    /** Stops reading once the server holds its subscription to the firehose. */
+    void stall() {
+      stalled = true;
+      ByteBuf b = client.buffer(64);
+      b.writeCharSequence("{\"event\":\"#subscribe\",\"data\":{\"channel\":\"fire\"},\"cid\":", StandardCharsets.US_ASCII);
+      Packets.writeLong(b, call(FIRESUB, 0));
+      b.writeByte('}');
+      client.send(b);
+      client.flush();
     }
 
     void login() {
@@ -317,6 +401,25 @@ final class Soak extends Scenario {
           if (!error && Packets.numberAfter(frame, Math.max(0, dataStart), Math.max(0, dataEnd), R) != call[1]) {
             error("echo answered with other data");
           }
+          if (!error && phases != null && !stalled) {
+            phases.rpc(System.nanoTime() - call[2]);
+          }
+        }
+        case HSUB -> {
+          if (error) {
+            // Refused while Redis is away: subscribe again, as an application would.
+            net.loop.schedule(() -> {
+              if (open && !closing && !stalled && slots[slot] == this) {
+                subscribeHistory();
+                client.flush();
+              }
+            }, 1, TimeUnit.SECONDS);
+          }
+        }
+        case FIRESUB -> {
+          if (!error) {
+            client.reading(false);
+          }
         }
         case PUB -> mState[(int) call[1]] = error ? FAILED : ACKED;
         case SUB -> {
@@ -356,6 +459,13 @@ final class Soak extends Scenario {
       if (nameEnd - nameStart != PUBLISH.length || !Packets.is(frame, nameStart, PUBLISH) || dataStart < 0) {
         return; // #setAuthToken, #removeAuthToken and the like
       }
+      if (history != null && indexOf(frame, dataStart, Math.min(dataEnd, dataStart + 40), HISTORY_CHANNEL) >= 0) {
+        historyEvent(frame, dataStart, dataEnd);
+        return;
+      }
+      if (stalled && indexOf(frame, dataStart, Math.min(dataEnd, dataStart + 40), FIRE_CHANNEL) >= 0) {
+        return;
+      }
       long m = Packets.numberAfter(frame, dataStart, dataEnd, M);
       long ch = Packets.numberAfter(frame, dataStart, dataEnd, CHANNEL);
       if (m < 0 || m >= messages || ch != mCh[(int) m]
@@ -380,6 +490,27 @@ final class Soak extends Scenario {
       }
       l.got.set(k);
       deliveries++;
+      if (phases != null && !stalled) {
+        phases.delivery(System.nanoTime() - mSent[(int) m]);
+      }
+    }
+
+    private void historyEvent(ByteBuf frame, int dataStart, int dataEnd) {
+      long ch = Packets.numberAfter(frame, dataStart, dataEnd, HISTORY_CHANNEL);
+      long offset = Packets.numberAfter(frame, dataStart, dataEnd, OFFSET);
+      int e = indexOf(frame, dataStart, dataEnd, EPOCH);
+      int eEnd = e < 0 ? -1 : Packets.stringEnd(frame, e + EPOCH.length - 1, dataEnd);
+      if (ch != history.channelOf(slot) || offset < 0 || eEnd < 0) {
+        badDeliveries++;
+        return;
+      }
+      String epoch = frame.toString(e + EPOCH.length, eEnd - e - EPOCH.length, StandardCharsets.US_ASCII);
+      int r = indexOf(frame, dataStart, dataEnd, RECOVERED);
+      if (r >= 0) {
+        history.marker(slot, offset, epoch, frame.getByte(r + RECOVERED.length) == 't');
+      } else {
+        history.publication(slot, offset, epoch);
+      }
     }
   }
 
@@ -417,7 +548,7 @@ final class Soak extends Scenario {
     reconnectRate = o.dbl("reconnect-rate", 10);
     loginRate = o.dbl("login-rate", 20);
     sampleSeconds = o.dbl("sample-seconds", 30);
-    warmupSeconds = o.dbl("warmup-seconds", Math.min(60, seconds / 2));
+    warmupSeconds = o.dbl("warmup-seconds", Math.min(60, seconds / (o.flag("faults", false) ? 10 : 2)));
     inFlight = o.integer("in-flight", 100);
     authKey = o.str("auth-key", "").getBytes(StandardCharsets.UTF_8);
     csv = o.str("csv", "");
@@ -427,6 +558,23 @@ final class Soak extends Scenario {
     }
     if (perConnection < 1 || perConnection >= channels) {
       throw new IllegalArgumentException("need 1 <= --channels-per-connection < --channels");
+    }
+    faultsOn = o.flag("faults", false);
+    faultCommand = o.str("fault-command", "");
+    historyChannels = o.integer("history-channels", faultsOn ? 50 : 0);
+    historyEvery = o.integer("history-every", 10);
+    historyRate = o.dbl("history-rate", historyChannels > 0 ? 20 : 0);
+    stalledCount = o.integer("stalled", Math.min(100, connections / 10));
+    stallSeconds = o.dbl("stall-seconds", Math.min(60, seconds / 10));
+    fireRate = o.dbl("fire-rate", 40);
+    fireBytes = o.integer("fire-bytes", 2000);
+    floodRate = o.dbl("flood-rate", 2000);
+    floodSeconds = o.dbl("flood-seconds", Math.min(30, seconds / 20));
+    reportFile = o.str("report-file", "");
+    faultList = java.util.Set.of(o.str("fault-list", "redis,kill,stall,flood").split(","));
+    pidNow = new java.util.concurrent.atomic.AtomicLongArray(pids);
+    if (faultsOn && (faultCommand.isEmpty() || targets.length < 2)) {
+      throw new IllegalArgumentException("--faults needs --fault-command and two servers in --url");
     }
   }
 
@@ -439,6 +587,21 @@ final class Soak extends Scenario {
     log("soak: %d connections to %d server(s), %d channels x %d each; for %.0f s: rpc %.0f/s, publish %.0f/s, "
         + "churn %.0f/s, reconnect %.0f/s, login %.0f/s", connections, targets.length, channels, perConnection,
         seconds, rpcRate, publishRate, churnRate, reconnectRate, loginRate);
+    Faults faults = null;
+    Map<String, Object> before = null;
+    if (faultsOn) {
+      faults = new Faults(faultCommand, Arrays.asList(targets), seconds, warmupSeconds, stalledCount, stallSeconds,
+          floodSeconds, faultList, new FaultHooks());
+      before = holdings(faults);
+      log("faults: before the connections: %s", before);
+    }
+    if (historyChannels > 0) {
+      int[] channelOf = new int[connections];
+      for (int i = 0; i < connections; i++) {
+        channelOf[i] = i % historyEvery == 0 ? (i / historyEvery) % historyChannels : -1;
+      }
+      history = new HistoryCheck(channelOf, historyChannels);
+    }
     net.run(() -> {
       slots = new Conn[connections];
       for (int i = 0; i < Math.min(inFlight, connections); i++) {
@@ -467,25 +630,40 @@ final class Soak extends Scenario {
         mixing = true;
         mixStartNanos = System.nanoTime();
         lastTick = mixStartNanos;
+        if (faultsOn) {
+          phases = new FaultPhases("warm-up", mixStartNanos);
+        }
       });
+      if (faults != null) {
+        faults.start(net.call(() -> mixStartNanos));
+      }
       var ticker = net.loop.scheduleAtFixedRate(this::tick, 10, 10, TimeUnit.MILLISECONDS);
+      // soak --faults: a forced full GC every 30 s would stop the servers in every phase, so the
+      // heap after GC is read at the warm-up's end and at the end only; RSS, threads and fds
+      // every time.
+      boolean heapTaken = false;
       try {
-        sample(out, 0, samples);
+        sample(out, 0, samples, !faultsOn);
         for (int n = 1; ; n++) {
           double at = Math.min(n * sampleSeconds, seconds);
           sleepMs((long) ((start + (long) (at * 1e9) - System.nanoTime()) / 1e6));
           checkServer();
+          boolean heap = !faultsOn || at >= seconds || (!heapTaken && at >= warmupSeconds);
+          heapTaken |= heap;
           if (at >= seconds) {
             net.run(() -> mixing = false);
-            sample(out, at, samples);
+            sample(out, at, samples, heap);
             break;
           }
-          sample(out, at, samples);
+          sample(out, at, samples, heap);
         }
       } finally {
         net.run(() -> mixing = false);
         ticker.cancel(false);
       }
+    }
+    if (faults != null) {
+      details.put("faults", faults.finish());
     }
     drain();
     result(samples);
@@ -498,17 +676,234 @@ final class Soak extends Scenario {
           l.add(c.client);
         }
       }
+      for (Client c : new Client[] {fire, flooder}) {
+        if (c != null && c.isOpen()) {
+          l.add(c);
+        }
+      }
       return l;
     });
     details.put("notClosed", Opener.closeAll(net, open, 30));
+    if (faults != null) {
+      faultReport(faults, before);
+    }
   }
+
+  // --- soak --faults ------------------------------------------------------------------------------
+
+  /** The clients' side of the faults; each hands its work to the event loop. */
+  private final class FaultHooks implements Faults.Hooks {
+    @Override
+    public void phase(String name) {
+      net.run(() -> phases.begin(name, System.nanoTime()));
+    }
+
+    @Override
+    public void pid(int i, long pid) {
+      pidNow.set(i, pid);
+    }
+
+    @Override
+    public void stall(int n) {
+      net.run(() -> {
+        for (int tries = 0; stalledConns.size() < n && tries < 100 * n; tries++) {
+          Conn c = pick();
+          if (c != null && !c.closing) {
+            c.stall();
+            stalledConns.add(c);
+          }
+        }
+        fire = new Client(-1, net, targets[0]);
+        fire.start(new Client.OpenWatcher() {
+          @Override
+          public void opened(Client c) {
+            firing = true;
+          }
+
+          @Override
+          public void failed(Client c) {
+            error("firehose: " + c.failure);
+          }
+        }, new Client.Listener() {}, openTimeoutMs);
+      });
+    }
+
+    @Override
+    public Map<String, Long> resume() throws InterruptedException {
+      net.run(() -> {
+        firing = false;
+        if (fire.isOpen()) {
+          fire.close(2000, () -> { });
+        }
+        for (Conn c : stalledConns) {
+          c.client.reading(true);
+        }
+      });
+      // What the clients had not read comes now, then the server's close or the TCP reset.
+      long end = System.nanoTime() + 30_000_000_000L;
+      while (System.nanoTime() < end && net.call(() -> stalledConns.stream().anyMatch(c -> c.open))) {
+        sleepMs(200);
+      }
+      return net.call(() -> {
+        Map<String, Long> ends = new TreeMap<>(stallEnds);
+        long still = stalledConns.stream().filter(c -> c.open).count();
+        if (still > 0) {
+          ends.put("not cut off", still);
+        }
+        return ends;
+      });
+    }
+
+    @Override
+    public void flood(boolean on) {
+      net.run(() -> {
+        flooding = on;
+        if (on) {
+          openFlooder();
+        } else if (flooder != null && flooder.isOpen()) {
+          flooder.close(2000, () -> { });
+        }
+      });
+    }
+
+    @Override
+    public Map<String, Object> flooded() {
+      return net.call(() -> new LinkedHashMap<>(floodCounts));
+    }
+  }
+
+  private final Map<String, Long> stallEnds = new TreeMap<>();
+
+  /** How a stalled client or the flooder ended: the server's close code, or what the socket saw. */
+  private static void floodOrStallEnd(Map<String, Long> into, Client c) {
+    into.merge(c.closeCode >= 0 ? "closed " + c.closeCode : c.failure, 1L, Long::sum);
+  }
+
+  /** One client sending echo RPCs far beyond its rate limit, again as soon as it is closed. */
+  private void openFlooder() {
+    if (!flooding) {
+      return;
+    }
+    Client f = new Client(-2, net, targets[0]);
+    flooder = f;
+    f.start(new Client.OpenWatcher() {
+      @Override
+      public void opened(Client c) {
+        floodCounts.merge("connections", 1L, Long::sum);
+      }
+
+      @Override
+      public void failed(Client c) {
+        floodCounts.merge("open failed: " + c.failure, 1L, Long::sum);
+        net.loop.schedule(Soak.this::openFlooder, 1, TimeUnit.SECONDS);
+      }
+    }, new Client.Listener() {
+      @Override
+      public void reply(Client c, long rid, boolean error, ByteBuf frame, int dataStart, int dataEnd) {
+        String what = !error ? "answered" : indexOf(frame, frame.readerIndex(), frame.writerIndex(), RATE_LIMIT_ERROR) >= 0
+            ? "RateLimitError" : "other error";
+        floodCounts.merge(what, 1L, Long::sum);
+      }
+
+      @Override
+      public void lost(Client c) {
+        Map<String, Long> ends = new TreeMap<>();
+        floodOrStallEnd(ends, c);
+        ends.forEach((k, v) -> floodCounts.merge(k, v, Long::sum));
+        net.loop.schedule(Soak.this::openFlooder, 100, TimeUnit.MILLISECONDS);
+      }
+    }, openTimeoutMs);
+  }
+
+  /** What each instance holds: its process's figures and its gauges; a full GC first. */
+  private Map<String, Object> holdings(Faults faults) throws IOException, InterruptedException {
+    Map<String, Object> all = new LinkedHashMap<>();
+    for (int i = 0; i < targets.length; i++) {
+      long pid = pidNow.get(i);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("pid", pid);
+      if (pid > 0 && Proc.alive(pid)) {
+        m.put("heapAfterGcMb", Stats.round1(Heap.usedAfterGc(pid, new ArrayList<>()) / 1048576.0));
+        m.put("rssMb", Stats.round1(Proc.rssBytes(pid) / 1048576.0));
+        m.put("threads", Proc.statusKb(pid, "Threads:"));
+        m.put("fds", Proc.openFds(pid));
+      }
+      Map<String, Double> g = faults.scrape(targets[i]);
+      for (String k : List.of("agserver_connections", "agserver_subscriptions", "agserver_channels",
+          "agserver_outbound_waiting_frames", "agserver_outbound_waiting_characters")) {
+        m.put(k, g.getOrDefault(k, Double.NaN).longValue());
+      }
+      all.put("instance " + (i + 1), m);
+    }
+    return all;
+  }
+
+  /** After every client closed: what the instances still hold, the report, the last line. */
+  private void faultReport(Faults faults, Map<String, Object> before) throws IOException, InterruptedException {
+    long end = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < end) {
+      double open = 0;
+      for (Net.Target t : targets) {
+        open += faults.scrape(t).getOrDefault("agserver_connections", 0.0);
+      }
+      if (open == 0) {
+        break;
+      }
+      sleepMs(500);
+    }
+    Map<String, Object> after = holdings(faults);
+    log("faults: after every client closed: %s", after);
+    long held = 0;
+    for (Object o : after.values()) {
+      Map<?, ?> m = (Map<?, ?>) o;
+      for (String k : List.of("agserver_connections", "agserver_subscriptions", "agserver_outbound_waiting_frames")) {
+        held += Math.max(0, (long) m.get(k));
+      }
+    }
+    Map<String, Object> leaks = new LinkedHashMap<>();
+    leaks.put("beforeConnections", before);
+    leaks.put("afterClose", after);
+    leaks.put("held", held);
+    details.put("leaks", leaks);
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> table = (List<Map<String, Object>>) details.get("phases");
+    Map<String, Object> h = history == null ? Map.of() : net.call(history::result);
+    List<String> lines = new ArrayList<>(FaultPhases.table(table));
+    Map<?, ?> f = (Map<?, ?>) details.get("faults");
+    lines.add("history channels: " + h);
+    lines.add("stalled clients: " + f.get("stall"));
+    lines.add("flooder: " + f.get("flood"));
+    lines.add("faults: " + f.get("log"));
+    lines.add("before the connections: " + before);
+    lines.add("after every client closed: " + after);
+    long hLost = h.isEmpty() ? 0 : (long) h.get("lost");
+    long dups = (h.isEmpty() ? 0 : (long) h.get("duplicates")) + net.call(() -> duplicates + misrouted + badDeliveries);
+    lines.add(String.format(java.util.Locale.ROOT,
+        "soak --faults: %d connections, %.0f s, history lost %d, duplicates %d, held after close %d, heap growth %s%%",
+        connections, seconds, hLost, dups, held, summary.get("heapGrowthPercent")));
+    summary.put("historyLost", hLost);
+    summary.put("duplicates", dups);
+    summary.put("heldAfterClose", held);
+    faultsValid = hLost == 0 && dups == 0 && held == 0;
+    for (String l : lines) {
+      log("%s", l);
+    }
+    if (!reportFile.isEmpty()) {
+      Files.write(Path.of(reportFile), lines);
+    }
+  }
+
+  private boolean faultsValid;
 
   /** Opens the slot's next connection (the first, or after a reconnect or a loss). */
   private void reopen(int slot) {
     if (stopping) {
       return;
     }
-    Conn c = new Conn(slot);
+    // The first connection of a slot goes to instance slot % n; later ones take turns, as behind a
+    // round-robin balancer, so a dead instance's clients move and a restarted one fills again.
+    Net.Target target = slots[slot] == null ? targets[slot % targets.length] : targets[nextTarget++ % targets.length];
+    Conn c = new Conn(slot, target);
     slots[slot] = c;
     c.client.start(new Client.OpenWatcher() {
       @Override
@@ -535,7 +930,7 @@ final class Soak extends Scenario {
     if (!mixing) {
       return;
     }
-    double[] rates = {0, rpcRate, publishRate, churnRate, reconnectRate, loginRate};
+    double[] rates = {0, rpcRate, publishRate, churnRate, reconnectRate, loginRate, historyRate};
     for (int kind = 1; kind < rates.length; kind++) {
       due[kind] += rates[kind] * dt;
       while (due[kind] >= 1) {
@@ -550,9 +945,33 @@ final class Soak extends Scenario {
           case 2 -> c.publish();
           case 3 -> c.churn();
           case 4 -> c.leave();
-          default -> c.login();
+          case 5 -> c.login();
+          default -> c.publishHistory();
         }
       }
+    }
+    if (firing && fire.isOpen()) {
+      fireDue += fireRate * dt;
+      for (; fireDue >= 1; fireDue -= 1) {
+        ByteBuf b = fire.buffer(fireBytes + 80);
+        b.writeCharSequence("{\"event\":\"#publish\",\"data\":{\"channel\":\"fire\",\"data\":\"", StandardCharsets.US_ASCII);
+        b.writeCharSequence("f".repeat(fireBytes), StandardCharsets.US_ASCII);
+        b.writeCharSequence("\"}}", StandardCharsets.US_ASCII);
+        fire.send(b);
+      }
+      fire.flush();
+    }
+    if (flooding && flooder != null && flooder.isOpen()) {
+      floodDue += floodRate * dt;
+      for (; floodDue >= 1; floodDue -= 1) {
+        ByteBuf b = flooder.buffer(64);
+        b.writeCharSequence("{\"event\":\"echo\",\"data\":{\"r\":0},\"cid\":", StandardCharsets.US_ASCII);
+        Packets.writeLong(b, flooder.nextCid());
+        b.writeByte('}');
+        flooder.send(b);
+        floodCounts.merge("sent", 1L, Long::sum);
+      }
+      flooder.flush();
     }
     for (Conn c : toFlush) {
       c.dirty = false;
@@ -567,7 +986,7 @@ final class Soak extends Scenario {
   private Conn pick() {
     for (int tries = 0; tries < 8; tries++) {
       Conn c = slots[random.nextInt(connections)];
-      if (c != null && c.open && !c.leaving) {
+      if (c != null && c.open && !c.leaving && !c.stalled) {
         return c;
       }
     }
@@ -583,6 +1002,7 @@ final class Soak extends Scenario {
       mPub = Arrays.copyOf(mPub, n);
       mSeq = Arrays.copyOf(mSeq, n);
       mState = Arrays.copyOf(mState, n);
+      mSent = Arrays.copyOf(mSent, n);
     }
     int k = chCount[ch]++;
     if (k >= chMsgs[ch].length) {
@@ -593,12 +1013,16 @@ final class Soak extends Scenario {
     mIdx[m] = k;
     mPub[m] = publisher;
     mSeq[m] = seq;
+    mSent[m] = System.nanoTime();
     mState[m] = SENT;
     return m;
   }
 
   private void error(String what) {
     errors.merge(what, 1L, Long::sum);
+    if (phases != null) {
+      phases.error(what);
+    }
   }
 
   private static String kindName(int kind) {
@@ -607,6 +1031,9 @@ final class Soak extends Scenario {
       case PUB -> "#publish";
       case SUB -> "#subscribe";
       case UNSUB -> "#unsubscribe";
+      case HSUB -> "#subscribe (history)";
+      case HPUB -> "#publish (history)";
+      case FIRESUB -> "#subscribe (firehose)";
       default -> "#authenticate";
     };
   }
@@ -642,18 +1069,34 @@ final class Soak extends Scenario {
   // --- samples ----------------------------------------------------------------------------------
 
   /** One row per server process: {elapsed ms, instance, heap bytes} kept for the growth. */
-  private void sample(Writer out, double at, List<long[]> samples) throws IOException, InterruptedException {
+  private void sample(Writer out, double at, List<long[]> samples, boolean withHeap)
+      throws IOException, InterruptedException {
     long[] counts = net.call(() -> new long[] {openNow, publishes, deliveries, errorCount()});
     for (int i = 0; i < pids.length; i++) {
-      long heap = Heap.usedAfterGc(pids[i], new ArrayList<>());
-      long rss = Proc.rssBytes(pids[i]);
-      long threads = Proc.statusKb(pids[i], "Threads:");
-      int fds = Proc.openFds(pids[i]);
-      samples.add(new long[] {Math.round(at * 1000), i, heap});
-      out.write(String.format(java.util.Locale.ROOT, "%.0f,%d,%d,%.1f,%.1f,%d,%d,%d,%d,%d,%d%n", at, i, pids[i],
-          heap / 1048576.0, rss / 1048576.0, threads, fds, counts[0], counts[1], counts[2], counts[3]));
-      log("sample %.0f s: server %d heap %.1f MB after GC, RSS %.1f MB, %d threads, %d fds; %d open, %d published, "
-          + "%d delivered, %d errors", at, i, heap / 1048576.0, rss / 1048576.0, threads, fds, counts[0], counts[1],
+      long pid = pidNow.get(i);
+      if (pid <= 0 || !Proc.alive(pid)) {
+        log("sample %.0f s: server %d is not running", at, i);
+        continue;
+      }
+      long heap = -1;
+      if (withHeap) {
+        try {
+          heap = Heap.usedAfterGc(pid, new ArrayList<>());
+        } catch (IOException e) {
+          log("sample %.0f s: server %d: %s", at, i, e.getMessage());
+        }
+      }
+      long rss = Proc.rssBytes(pid);
+      long threads = Proc.statusKb(pid, "Threads:");
+      int fds = Proc.openFds(pid);
+      if (heap >= 0) {
+        samples.add(new long[] {Math.round(at * 1000), i, heap});
+      }
+      out.write(String.format(java.util.Locale.ROOT, "%.0f,%d,%d,%s,%.1f,%d,%d,%d,%d,%d,%d%n", at, i, pid,
+          heap < 0 ? "" : String.format(java.util.Locale.ROOT, "%.1f", heap / 1048576.0), rss / 1048576.0, threads,
+          fds, counts[0], counts[1], counts[2], counts[3]));
+      log("sample %.0f s: server %d heap %s MB after GC, RSS %.1f MB, %d threads, %d fds; %d open, %d published, "
+          + "%d delivered, %d errors", at, i, heap < 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f", heap / 1048576.0), rss / 1048576.0, threads, fds, counts[0], counts[1],
           counts[2], counts[3]);
     }
     out.flush();
@@ -746,6 +1189,9 @@ final class Soak extends Scenario {
         owed++;
         if (!l.got.get(idx - l.sentIdx)) {
           lost++;
+          if (phases != null) {
+            phases.lost(mSent[m]);
+          }
         }
       }
     }
@@ -774,6 +1220,17 @@ final class Soak extends Scenario {
     double warmupMs = warmupSeconds * 1000;
     long baseAt = -1;
     long lastAt = -1;
+    if (faultsOn) {
+      // Instance 2 was killed and started again: its heap has no baseline to grow from.
+      samples = samples.stream().filter(s -> s[1] == 0).toList();
+      List<Map<String, Object>> table = net.call(() -> phases.result(System.nanoTime()));
+      details.put("phases", table);
+    }
+    if (history != null) {
+      Map<String, Object> h = net.call(history::result);
+      details.put("history", h);
+      log("soak: history channels: %s", h);
+    }
     for (long[] s : samples) {
       if (baseAt < 0 && s[0] >= warmupMs) {
         baseAt = s[0];
@@ -798,7 +1255,7 @@ final class Soak extends Scenario {
     summary.put("heapGrowthPercent", Stats.round1(growth));
     details.put("counts", counts);
     log("soak: %d owed deliveries, %d lost; %s", t[0], t[1], counts);
-    if (!lineFile.isEmpty()) {
+    if (!lineFile.isEmpty() && !faultsOn) {
       Files.writeString(Path.of(lineFile), String.format(java.util.Locale.ROOT, "%d %.0f %d %d %.1f%n",
           connections, seconds, t[1], (long) counts.get("errorCount"), growth));
     }
@@ -806,6 +1263,9 @@ final class Soak extends Scenario {
 
   @Override
   boolean valid() {
+    if (faultsOn) {
+      return faultsValid;
+    }
     Object lost = summary.get("lost");
     Object errs = summary.get("errors");
     return lost instanceof Long l && l == 0 && errs instanceof Long e && e == 0;
