@@ -29,10 +29,10 @@ import java.util.logging.Logger;
  * (in a write for {@link #STUCK_MS} or more), starting at least twice as many threads as writes
  * got stuck since its last look. Clients that stop reading together (a group of stalled tabs on
  * one busy channel) fill their windows at about the same moment, and each of their sockets then
- * holds one thread; replacing only the threads already stuck would let the sends queued behind
- * them wait one look per {@code core} such sockets (measured: 50 clients that stopped reading
- * delayed 1 to 2% of everyone else's deliveries by 0.6 to 0.7 s), where doubling covers a
- * thousand of them in about ten looks. When queued sends make no progress for
+ * holds one thread; adding one thread per look, as before, let the sends queued behind 64 such
+ * sockets wait 64 looks (SendersTest), and replacing only the threads already stuck would let
+ * them wait one look per {@code core} sockets, where doubling covers a thousand of them in about
+ * ten looks. When queued sends make no progress for
  * {@link #STALL_MS} at all (a task that blocks outside a write), one more thread is started. At
  * most {@link #MAX_THREADS}. The same watchdog holds each write in progress to its transport's
  * deadlines ({@link Watched}), so a stuck write is abandoned after the send time limit without a

@@ -36,6 +36,8 @@ final class FaultPhases {
 
   private final long originNanos;
   private final List<Phase> phases = new ArrayList<>();
+  /** The slowest RPC or delivery of each second since the origin, in µs: when a phase's p99 moved. */
+  private long[] slowestBySecond = new long[1024];
 
   FaultPhases(String first, long originNanos) {
     this.originNanos = originNanos;
@@ -74,8 +76,26 @@ final class FaultPhases {
     in.lost++;
   }
 
-  private static void record(Histogram h, long nanos) {
-    h.recordValue(Math.max(1, Math.min(nanos / 1000, h.getHighestTrackableValue())));
+  private void record(Histogram h, long nanos) {
+    long micros = Math.max(1, Math.min(nanos / 1000, h.getHighestTrackableValue()));
+    h.recordValue(micros);
+    int second = (int) ((System.nanoTime() - originNanos) / 1_000_000_000L);
+    if (second >= 0) {
+      if (second >= slowestBySecond.length) {
+        slowestBySecond = java.util.Arrays.copyOf(slowestBySecond, Math.max(second + 1, 2 * slowestBySecond.length));
+      }
+      slowestBySecond[second] = Math.max(slowestBySecond[second], micros);
+    }
+  }
+
+  /** The slowest of each second, in ms, up to {@code endNanos}. */
+  List<Double> slowestBySecond(long endNanos) {
+    int n = (int) Math.min(slowestBySecond.length, (endNanos - originNanos) / 1_000_000_000L + 1);
+    List<Double> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(Stats.round1(slowestBySecond[i] / 1000.0));
+    }
+    return out;
   }
 
   /** One map per phase, for the result file. */

@@ -102,8 +102,16 @@ final class Faults {
     return report;
   }
 
+  /** The heap sample at the warm-up's end is taken: the baseline may begin (its full GC is over). */
+  void baselineReady() {
+    baseline.countDown();
+  }
+
+  private final java.util.concurrent.CountDownLatch baseline = new java.util.concurrent.CountDownLatch(1);
+
   private void timeline(long zero) throws Exception {
     sleepUntil(zero + (long) (warmupSeconds * 1e9));
+    baseline.await(2, TimeUnit.MINUTES);
     hooks.phase("baseline");
     at(zero, 0.15);
     if (only.contains("redis")) {
@@ -145,7 +153,11 @@ final class Faults {
     hooks.stall(stalled);
     note(stalled + " clients stop reading for " + (long) stallSeconds + " s");
     sleepUntil(System.nanoTime() + (long) (stallSeconds * 1e9));
+    // What they had not read (the kernel's buffers: megabytes each) now goes through the load
+    // generator's one thread, which delays everybody's figures for a moment: a phase of its own.
+    hooks.phase("the stalled read their backlog");
     Map<String, Long> ends = hooks.resume();
+    hooks.phase("stalled clients gone");
     Map<String, Double> after = scrape();
     Map<String, Object> stall = new LinkedHashMap<>();
     stall.put("clients", stalled);

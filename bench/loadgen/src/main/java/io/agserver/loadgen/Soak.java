@@ -401,7 +401,7 @@ final class Soak extends Scenario {
           if (!error && Packets.numberAfter(frame, Math.max(0, dataStart), Math.max(0, dataEnd), R) != call[1]) {
             error("echo answered with other data");
           }
-          if (!error && phases != null && !stalled) {
+          if (!error && phases != null && mixing && !stalled) {
             phases.rpc(System.nanoTime() - call[2]);
           }
         }
@@ -490,7 +490,7 @@ final class Soak extends Scenario {
       }
       l.got.set(k);
       deliveries++;
-      if (phases != null && !stalled) {
+      if (phases != null && mixing && !stalled) {
         phases.delivery(System.nanoTime() - mSent[(int) m]);
       }
     }
@@ -641,21 +641,30 @@ final class Soak extends Scenario {
       // soak --faults: a forced full GC every 30 s would stop the servers in every phase, so the
       // heap after GC is read at the warm-up's end and at the end only; RSS, threads and fds
       // every time.
-      boolean heapTaken = false;
+      List<Double> times = new ArrayList<>();
+      for (int n = 1; n * sampleSeconds < seconds; n++) {
+        times.add(n * sampleSeconds);
+      }
+      if (faultsOn && !times.contains(warmupSeconds)) {
+        times.add(warmupSeconds);
+        times.sort(null);
+      }
+      times.add(seconds);
       try {
         sample(out, 0, samples, !faultsOn);
-        for (int n = 1; ; n++) {
-          double at = Math.min(n * sampleSeconds, seconds);
+        for (double at : times) {
           sleepMs((long) ((start + (long) (at * 1e9) - System.nanoTime()) / 1e6));
           checkServer();
-          boolean heap = !faultsOn || at >= seconds || (!heapTaken && at >= warmupSeconds);
-          heapTaken |= heap;
+          boolean heap = !faultsOn || at >= seconds || at == warmupSeconds;
           if (at >= seconds) {
             net.run(() -> mixing = false);
             sample(out, at, samples, heap);
             break;
           }
           sample(out, at, samples, heap);
+          if (faults != null && at == warmupSeconds) {
+            faults.baselineReady();
+          }
         }
       } finally {
         net.run(() -> mixing = false);
@@ -1225,6 +1234,7 @@ final class Soak extends Scenario {
       samples = samples.stream().filter(s -> s[1] == 0).toList();
       List<Map<String, Object>> table = net.call(() -> phases.result(System.nanoTime()));
       details.put("phases", table);
+      details.put("slowestMsBySecond", net.call(() -> phases.slowestBySecond(System.nanoTime())));
     }
     if (history != null) {
       Map<String, Object> h = net.call(history::result);
