@@ -24,8 +24,12 @@ import java.util.logging.Logger;
  * container worker to finish, so a close never waits for something it holds up.
  *
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
- * that does not read). Meanwhile the others must not wait for it: when queued sends make no
- * progress for {@link #STALL_MS}, another thread is started, up to {@link #MAX_THREADS}. The same
+ * that does not read). Meanwhile the others must not wait for it: the watchdog looks every
+ * {@link #STALL_MS}; a write still the same one as at its previous look is stuck. When queued
+ * sends made no progress in that time, one thread is started for each stuck write (at least one),
+ * so that clients that stop reading together, as a fan-out fills all their windows at once, get
+ * their threads within a few looks; when sends progress but stuck writes leave fewer than
+ * {@code core} threads for the rest, threads are added up to that. At most {@link #MAX_THREADS}. The same
  * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
  * stuck write is abandoned after the send time limit without a timer task per write. Every thread
  * ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none behind
@@ -75,6 +79,8 @@ final class Senders implements Executor {
    * watchdogLock only.
    */
   private volatile long progressAtNanos = System.nanoTime();
+  /** Watchdog passes so far: how many periods something took, for tests. */
+  private final AtomicLong passes = new AtomicLong();
 
   /**
    * @param core threads kept while there is work (socketcluster.senderThreads)
@@ -98,6 +104,7 @@ final class Senders implements Executor {
   static void beginWrite(Watched write) {
     Sender sender = CURRENT.get();
     if (sender != null) {
+      sender.writeCount++;
       sender.writing = write;
     }
   }
@@ -120,6 +127,10 @@ final class Senders implements Executor {
 
   int threadCount() {
     return threads.get();
+  }
+
+  long watchdogPasses() {
+    return passes.get();
   }
 
   /**
@@ -209,12 +220,27 @@ final class Senders implements Executor {
         return;
       }
       long now = finished.get();
+      int stuck = stuckWrites();
       if (now != lastFinished || tasks.isEmpty()) {
         progressAtNanos = System.nanoTime();
+        if (!tasks.isEmpty() && idle.get() == 0) {
+          // Writes finish, but senders held by clients that do not read must not leave the
+          // others fewer than `core` threads.
+          for (int free = threads.get() - stuck; free < core; free++) {
+            startThread();
+          }
+        }
       } else if (idle.get() == 0) {
-        startThread();
+        // Nothing finished for a whole period: one thread more for each write held that long (at
+        // least one). Clients that stop reading together (a fan-out fills their windows at once)
+        // then get their threads within a few periods, not one period each, while every other
+        // socket's send waits behind them.
+        for (int i = Math.max(1, stuck); i > 0; i--) {
+          startThread();
+        }
       }
       lastFinished = now;
+      passes.incrementAndGet();
       checkWrites();
       boolean done;
       synchronized (watchdogLock) {
@@ -230,6 +256,22 @@ final class Senders implements Executor {
         return;
       }
     }
+  }
+
+  /**
+   * Senders in the same write as at the previous pass: held for a whole period, by a client that
+   * does not read (a write to one that reads takes microseconds). Watchdog only.
+   */
+  private int stuckWrites() {
+    int count = 0;
+    for (Sender sender : live) {
+      long writes = sender.writeCount;
+      if (sender.writing != null && writes == sender.seenWriteCount) {
+        count++;
+      }
+      sender.seenWriteCount = writes;
+    }
+    return count;
   }
 
   private void checkWrites() {
@@ -250,6 +292,10 @@ final class Senders implements Executor {
 
     int inlineWrites;
     volatile Watched writing;
+    /** Writes begun; the sender's own, read by the watchdog. */
+    volatile long writeCount;
+    /** writeCount at the watchdog's previous pass; the watchdog's own. */
+    long seenWriteCount = -1;
 
     @Override
     public void run() {

@@ -164,4 +164,41 @@ class SendersTest {
     assertTrue(second.await(5, TimeUnit.SECONDS));
     await().atMost(Duration.ofSeconds(10)).until(() -> senders.status().stalledMillis() == 0);
   }
+
+  /**
+   * Clients that stop reading at the same moment (a fan-out fills all their windows at once) each
+   * hold a sender in a write: the threads the others need must come in a few watchdog periods,
+   * not one period per stuck write, or every other socket waits seconds (and misses its pings).
+   */
+  @Test
+  void aWaveOfBlockedWritesGetsItsThreadsInAFewWatchdogPasses() throws Exception {
+    Senders senders = new Senders(4, TransportThreads::daemon);
+    CountDownLatch release = new CountDownLatch(1);
+    int stuck = 200;
+    CountDownLatch writing = new CountDownLatch(stuck);
+    try {
+      long before = senders.watchdogPasses();
+      for (int i = 0; i < stuck; i++) {
+        senders.execute(() -> {
+          Senders.beginWrite(now -> {});
+          writing.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS); // a client that does not read
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            Senders.endWrite();
+          }
+        });
+      }
+      CountDownLatch reader = new CountDownLatch(1);
+      senders.execute(reader::countDown); // a client that reads, queued behind them
+      assertTrue(reader.await(50, TimeUnit.SECONDS), "the reader's write never got a thread");
+      long passes = senders.watchdogPasses() - before;
+      assertTrue(passes <= 20, "the reader's write waited " + passes + " watchdog passes behind " + stuck + " stuck writes");
+      assertTrue(writing.await(10, TimeUnit.SECONDS), "every stuck write has its thread");
+    } finally {
+      release.countDown();
+    }
+  }
 }
