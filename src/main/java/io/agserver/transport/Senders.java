@@ -25,11 +25,11 @@ import java.util.logging.Logger;
  *
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
  * that does not read). Meanwhile the others must not wait for it: the watchdog looks every
- * {@link #STALL_MS}; a write still the same one as at its previous look is stuck. When queued
- * sends made no progress in that time, one thread is started for each stuck write (at least one),
- * so that clients that stop reading together, as a fan-out fills all their windows at once, get
- * their threads within a few looks; when sends progress but stuck writes leave fewer than
- * {@code core} threads for the rest, threads are added up to that. At most {@link #MAX_THREADS}. The same
+ * {@link #STALL_MS}; a write still the same one as at its previous look is stuck. While sends
+ * are queued, it keeps at least {@code core} threads that are not stuck, and twice as many as got
+ * stuck since its previous look, so that clients that stop reading together (a fan-out fills all
+ * their windows at once) get their threads within a few looks; with no write finished since its
+ * previous look, it adds one at least. At most {@link #MAX_THREADS}. The same
  * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
  * stuck write is abandoned after the send time limit without a timer task per write. Every thread
  * ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none behind
@@ -210,6 +210,7 @@ final class Senders implements Executor {
    */
   private void watch() {
     long lastFinished = finished.get();
+    int stuckBefore = 0;
     while (true) {
       try {
         Thread.sleep(STALL_MS);
@@ -221,21 +222,23 @@ final class Senders implements Executor {
       }
       long now = finished.get();
       int stuck = stuckWrites();
-      if (now != lastFinished || tasks.isEmpty()) {
+      int newlyStuck = Math.max(0, stuck - stuckBefore);
+      stuckBefore = stuck;
+      boolean progress = now != lastFinished || tasks.isEmpty();
+      if (progress) {
         progressAtNanos = System.nanoTime();
-        if (!tasks.isEmpty() && idle.get() == 0) {
-          // Writes finish, but senders held by clients that do not read must not leave the
-          // others fewer than `core` threads.
-          for (int free = threads.get() - stuck; free < core; free++) {
-            startThread();
-          }
+      }
+      if (!tasks.isEmpty() && idle.get() == 0) {
+        // Threads not stuck: at least core, and twice as many as got stuck since the previous
+        // pass, so that clients that stop reading together (a fan-out fills their windows at
+        // once) get their threads within a few passes, the pool doubling while the wave lasts,
+        // instead of every other socket's send waiting behind them. With no write finished for
+        // a whole period, one more at least (a write stuck before it was seen to be).
+        int start = Math.max(core, 2 * newlyStuck) - (threads.get() - stuck);
+        if (!progress) {
+          start = Math.max(start, 1);
         }
-      } else if (idle.get() == 0) {
-        // Nothing finished for a whole period: one thread more for each write held that long (at
-        // least one). Clients that stop reading together (a fan-out fills their windows at once)
-        // then get their threads within a few periods, not one period each, while every other
-        // socket's send waits behind them.
-        for (int i = Math.max(1, stuck); i > 0; i--) {
+        for (; start > 0; start--) {
           startThread();
         }
       }

@@ -172,9 +172,18 @@ class SendersTest {
    */
   @Test
   void aWaveOfBlockedWritesGetsItsThreadsInAFewWatchdogPasses() throws Exception {
+    assertAReaderWaitsAFewPassesBehind(200, false);
+  }
+
+  /** The same while other writes finish meanwhile: progress elsewhere must not slow the rescue. */
+  @Test
+  void aWaveOfBlockedWritesAmongWritesThatFinishGetsItsThreadsInAFewPasses() throws Exception {
+    assertAReaderWaitsAFewPassesBehind(200, true);
+  }
+
+  private static void assertAReaderWaitsAFewPassesBehind(int stuck, boolean readersBetween) throws Exception {
     Senders senders = new Senders(4, TransportThreads::daemon);
     CountDownLatch release = new CountDownLatch(1);
-    int stuck = 200;
     CountDownLatch writing = new CountDownLatch(stuck);
     try {
       long before = senders.watchdogPasses();
@@ -190,6 +199,9 @@ class SendersTest {
             Senders.endWrite();
           }
         });
+        if (readersBetween) {
+          senders.execute(() -> { }); // a client that reads: its write finishes at once
+        }
       }
       CountDownLatch reader = new CountDownLatch(1);
       senders.execute(reader::countDown); // a client that reads, queued behind them
