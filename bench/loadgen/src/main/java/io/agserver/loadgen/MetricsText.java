@@ -48,8 +48,11 @@ final class MetricsText {
     return out;
   }
 
-  /** The page's agserver series, or an empty map when it does not answer 200. */
+  /** The page's agserver series, or an empty map when it does not answer 200 (or the URL is empty). */
   static Map<String, Double> scrape(String url) {
+    if (url.isEmpty()) {
+      return Map.of();
+    }
     try {
       HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
           HttpResponse.BodyHandlers.ofString());
