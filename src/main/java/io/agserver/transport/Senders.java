@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  *
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
  * that does not read). Meanwhile the others must not wait for it: the watchdog looks every
- * {@link #STALL_MS}; a write still the same one as at its previous look is stuck. While sends
+ * {@link #STALL_MS}; a write in progress for half that time or more is stuck. While sends
  * are queued, it keeps at least {@code core} threads that are not stuck, and twice as many as got
  * stuck since its previous look, so that clients that stop reading together (a fan-out fills all
  * their windows at once) get their threads within a few looks; with no write finished since its
@@ -44,6 +44,7 @@ final class Senders implements Executor {
   private static final Logger LOG = Logger.getLogger(Senders.class.getName());
 
   static final long STALL_MS = 50;
+  private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MS) / 2;
   static final int MAX_THREADS = 1024;
   static final long IDLE_SECONDS = 30;
   /**
@@ -104,7 +105,7 @@ final class Senders implements Executor {
   static void beginWrite(Watched write) {
     Sender sender = CURRENT.get();
     if (sender != null) {
-      sender.writeCount++;
+      sender.writingSince = System.nanoTime();
       sender.writing = write;
     }
   }
@@ -238,6 +239,7 @@ final class Senders implements Executor {
         if (!progress) {
           start = Math.max(start, 1);
         }
+        start = Math.min(start, tasks.size()); // never more threads than sends waiting
         for (; start > 0; start--) {
           startThread();
         }
@@ -262,17 +264,17 @@ final class Senders implements Executor {
   }
 
   /**
-   * Senders in the same write as at the previous pass: held for a whole period, by a client that
-   * does not read (a write to one that reads takes microseconds). Watchdog only.
+   * Senders in one write for half a period or more: held by a client that does not read (a
+   * write to one that reads takes microseconds). Half a period, so that a thread started at one
+   * pass and caught by such a client right away counts at the next. Watchdog only.
    */
   private int stuckWrites() {
+    long now = System.nanoTime();
     int count = 0;
     for (Sender sender : live) {
-      long writes = sender.writeCount;
-      if (sender.writing != null && writes == sender.seenWriteCount) {
+      if (sender.writing != null && now - sender.writingSince >= STUCK_NANOS) {
         count++;
       }
-      sender.seenWriteCount = writes;
     }
     return count;
   }
@@ -295,10 +297,8 @@ final class Senders implements Executor {
 
     int inlineWrites;
     volatile Watched writing;
-    /** Writes begun; the sender's own, read by the watchdog. */
-    volatile long writeCount;
-    /** writeCount at the watchdog's previous pass; the watchdog's own. */
-    long seenWriteCount = -1;
+    /** When the write in progress began (System.nanoTime); the sender's own, read by the watchdog. */
+    volatile long writingSince;
 
     @Override
     public void run() {
