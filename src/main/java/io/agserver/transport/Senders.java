@@ -24,20 +24,16 @@ import java.util.logging.Logger;
  * container worker to finish, so a close never waits for something it holds up.
  *
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
- * that does not read). Meanwhile the others must not wait for it. The watchdog looks every
- * {@link #TICK_MS}: while sends are queued, it keeps {@code core} threads free of stuck writes
- * (in a write for {@link #STUCK_MS} or more), starting at least twice as many threads as writes
- * got stuck since its last look. Clients that stop reading together (a group of stalled tabs on
- * one busy channel) fill their windows at about the same moment, and each of their sockets then
- * holds one thread; adding one thread per look, as before, let the sends queued behind 64 such
- * sockets wait 64 looks (SendersTest), and replacing only the threads already stuck would let
- * them wait one look per {@code core} sockets, where doubling covers a thousand of them in about
- * ten looks. When queued sends make no progress for
- * {@link #STALL_MS} at all (a task that blocks outside a write), one more thread is started. At
- * most {@link #MAX_THREADS}. The same watchdog holds each write in progress to its transport's
- * deadlines ({@link Watched}), so a stuck write is abandoned after the send time limit without a
- * timer task per write. Every thread ends after {@link #IDLE_SECONDS} without work, so an
- * undeployed application leaves none behind for long.
+ * that does not read). Meanwhile the others must not wait for it: the watchdog looks every
+ * {@link #STALL_MS}; a write in progress for half that time or more is stuck. While sends
+ * are queued, it keeps at least {@code core} threads that are not stuck, and twice as many as got
+ * stuck since its previous look, so that clients that stop reading together (a fan-out fills all
+ * their windows at once) get their threads within a few looks; with no write finished since its
+ * previous look, it adds one at least. At most {@link #MAX_THREADS}. The same
+ * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
+ * stuck write is abandoned after the send time limit without a timer task per write. Every thread
+ * ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none behind
+ * for long.
  *
  * <p>Threads come from the given {@link ThreadFactory}: the container's managed thread factory
  * where it offers one (they are long-lived and block on the network, which is what a thread
@@ -47,9 +43,8 @@ final class Senders implements Executor {
 
   private static final Logger LOG = Logger.getLogger(Senders.class.getName());
 
-  static final long TICK_MS = 10;
-  static final long STUCK_MS = 10;
   static final long STALL_MS = 50;
+  private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MS) / 2;
   static final int MAX_THREADS = 1024;
   static final long IDLE_SECONDS = 30;
   /**
@@ -58,7 +53,7 @@ final class Senders implements Executor {
    */
   static final int INLINE_WRITES = 32;
 
-  /** A write in progress that the watchdog looks at every {@link #TICK_MS}. */
+  /** A write in progress that the watchdog looks at every {@link #STALL_MS}. */
   interface Watched {
     /** Whether the write is past a deadline; must not block, and never runs application code. */
     void check(long nowNanos);
@@ -80,13 +75,13 @@ final class Senders implements Executor {
   private final Object watchdogLock = new Object();
   private volatile Thread watchdog;
   /**
-   * When a write last finished, as the watchdog sees it (it looks every TICK_MS), or when a
+   * When a write last finished, as the watchdog sees it (it looks every STALL_MS), or when a
    * watchdog started: the liveness check's measure of progress. Written by the watchdog and under
    * watchdogLock only.
    */
   private volatile long progressAtNanos = System.nanoTime();
-  /** The watchdog's looks so far, for tests that count them. */
-  private final AtomicLong ticks = new AtomicLong();
+  /** Watchdog passes so far: how many periods something took, for tests. */
+  private final AtomicLong passes = new AtomicLong();
 
   /**
    * @param core threads kept while there is work (socketcluster.senderThreads)
@@ -110,7 +105,7 @@ final class Senders implements Executor {
   static void beginWrite(Watched write) {
     Sender sender = CURRENT.get();
     if (sender != null) {
-      sender.writingSinceNanos = System.nanoTime();
+      sender.writingSince = System.nanoTime();
       sender.writing = write;
     }
   }
@@ -135,8 +130,8 @@ final class Senders implements Executor {
     return threads.get();
   }
 
-  long ticks() {
-    return ticks.get();
+  long watchdogPasses() {
+    return passes.get();
   }
 
   /**
@@ -148,18 +143,6 @@ final class Senders implements Executor {
     int queued = tasks.size();
     long stalled = queued == 0 ? 0 : Math.max(0, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
     return new io.agserver.core.SenderStatus(threads.get(), writesInProgress(), queued, stalled);
-  }
-
-  /** Sender threads in a write that began {@link #STUCK_MS} or more ago. */
-  private int stuckWrites() {
-    long before = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(STUCK_MS);
-    int count = 0;
-    for (Sender sender : live) {
-      if (sender.writing != null && sender.writingSinceNanos - before <= 0) {
-        count++;
-      }
-    }
-    return count;
   }
 
   /** Sender threads in a write right now. */
@@ -223,16 +206,15 @@ final class Senders implements Executor {
   }
 
   /**
-   * Keeps threads free of stuck writes while sends are queued (see the class comment), and checks
-   * each write in progress against its deadlines.
+   * Adds a thread whenever queued sends wait and none finished for STALL_MS, and checks each
+   * write in progress against its deadlines.
    */
   private void watch() {
     long lastFinished = finished.get();
-    long lastProgressTick = 0;
-    int lastStuck = 0;
-    for (long tick = 1; ; tick++) {
+    int stuckBefore = 0;
+    while (true) {
       try {
-        Thread.sleep(TICK_MS);
+        Thread.sleep(STALL_MS);
       } catch (InterruptedException e) {
         synchronized (watchdogLock) {
           watchdog = null;
@@ -241,24 +223,29 @@ final class Senders implements Executor {
       }
       long now = finished.get();
       int stuck = stuckWrites();
-      if (now != lastFinished || tasks.isEmpty()) {
+      int newlyStuck = Math.max(0, stuck - stuckBefore);
+      stuckBefore = stuck;
+      boolean progress = now != lastFinished || tasks.isEmpty();
+      if (progress) {
         progressAtNanos = System.nanoTime();
-        lastProgressTick = tick;
       }
       if (!tasks.isEmpty() && idle.get() == 0) {
-        int free = threads.get() - stuck;
-        int wanted = Math.max(core - free, 2 * (stuck - lastStuck));
-        if (wanted <= 0 && (tick - lastProgressTick) * TICK_MS >= STALL_MS) {
-          wanted = 1;
-          lastProgressTick = tick;
+        // Threads not stuck: at least core, and twice as many as got stuck since the previous
+        // pass, so that clients that stop reading together (a fan-out fills their windows at
+        // once) get their threads within a few passes, the pool doubling while the wave lasts,
+        // instead of every other socket's send waiting behind them. With no write finished for
+        // a whole period, one more at least (a write stuck before it was seen to be).
+        int start = Math.max(core, 2 * newlyStuck) - (threads.get() - stuck);
+        if (!progress) {
+          start = Math.max(start, 1);
         }
-        for (int i = Math.min(wanted, tasks.size()); i > 0; i--) {
+        start = Math.min(start, tasks.size()); // never more threads than sends waiting
+        for (; start > 0; start--) {
           startThread();
         }
       }
       lastFinished = now;
-      lastStuck = stuck;
-      ticks.incrementAndGet();
+      passes.incrementAndGet();
       checkWrites();
       boolean done;
       synchronized (watchdogLock) {
@@ -274,6 +261,22 @@ final class Senders implements Executor {
         return;
       }
     }
+  }
+
+  /**
+   * Senders in one write for half a period or more: held by a client that does not read (a
+   * write to one that reads takes microseconds). Half a period, so that a thread started at one
+   * pass and caught by such a client right away counts at the next. Watchdog only.
+   */
+  private int stuckWrites() {
+    long now = System.nanoTime();
+    int count = 0;
+    for (Sender sender : live) {
+      if (sender.writing != null && now - sender.writingSince >= STUCK_NANOS) {
+        count++;
+      }
+    }
+    return count;
   }
 
   private void checkWrites() {
@@ -294,8 +297,8 @@ final class Senders implements Executor {
 
     int inlineWrites;
     volatile Watched writing;
-    /** When {@link #writing} began; written before it. */
-    volatile long writingSinceNanos;
+    /** When the write in progress began (System.nanoTime); the sender's own, read by the watchdog. */
+    volatile long writingSince;
 
     @Override
     public void run() {

@@ -68,6 +68,12 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
   private Runnable onClosed;
   /** The code of the server's close frame; -1 while none came. */
   int closeCode = -1;
+  /**
+   * Whether the server's pings are answered: a client that resumes reading after the server cut
+   * it off reads old pings, and an answer written to a closed socket makes the kernel reset the
+   * connection, which discards what was still to be read.
+   */
+  boolean answerPings = true;
 
   // Counters, read by the scenario on the event loop.
   int pings;
@@ -167,6 +173,11 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
     if (ctx != null) {
       ctx.channel().config().setAutoRead(on);
     }
+  }
+
+  /** The local address of the TCP connection, or null before it has one. */
+  java.net.InetSocketAddress localAddress() {
+    return ctx == null ? null : (java.net.InetSocketAddress) ctx.channel().localAddress();
   }
 
   boolean writable() {
@@ -298,7 +309,9 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
           if (pings++ == 0) {
             firstPingNanos = System.nanoTime();
           }
-          send(Unpooled.EMPTY_BUFFER);
+          if (answerPings) {
+            send(Unpooled.EMPTY_BUFFER);
+          }
         } else {
           frames++;
           int n = Packets.scan(b, this);

@@ -15,7 +15,7 @@ import java.util.Map;
  *
  * <pre>
  * java -jar agserver-loadgen.jar SCENARIO --url ws://127.0.0.1:PORT/socketcluster/ --pid SERVER_PID [--option value]...
- *     scenarios: idle-memory connect rpc fanout channels cluster scale soak
+ *     scenarios: idle-memory connect rpc fanout channels cluster scale soak slow
  * java -jar agserver-loadgen.jar probe --url URL [--timeout-seconds 120]
  * java -jar agserver-loadgen.jar report [--json OUT] RESULT.json|RESULTS_DIR...
  * </pre>
@@ -67,6 +67,13 @@ public final class Main {
                      --flood-seconds min(30, S/20)
         scale        N idle connections held two ping intervals: alive, pinged, RSS and JVM heap per connection
                      --connections 20000 --hold-seconds 20 --heap auto|true|false --src-addrs N
+        slow         R readers of one channel published to at a fixed rate, alone (the baseline), then beside S
+                     clients that subscribe and stop reading (a pong every --pong-ms) until the server cut them all
+                     off; then the stalled ones read again to see how each ended. Readers' latency in both phases,
+                     losses, the server's RSS, heap in use, kernel TCP memory, metrics every --sample-seconds
+                     --readers 1000 --stalled 1000 --rate 20 --payload-bytes 1000 --warmup-seconds 20
+                     --baseline-seconds 30 --max-stall-seconds 300 --resume-seconds 60 --pong-ms 4000 --check-ms 500
+                     --window-seconds 5 --max-ratio 2 --metrics-url http://HOST:PORT/metrics --line-file FILE
 
       common: --label NAME (server name in the result)  --out FILE (result also written there)
               --src-addrs N (sources 127.0.0.1..N)  --quiet-wait 20 --quiet-cores 0.3 (wait for a quiet machine)
@@ -138,6 +145,7 @@ public final class Main {
       case "rpc" -> new Rpc(net, pid, o);
       case "fanout", "channels", "cluster" -> new PubSub(net, pid, o, name);
       case "soak" -> new Soak(net, pid, o);
+      case "slow" -> new SlowConsumers(net, pid, o);
       default -> {
         net.close();
         throw new IllegalArgumentException("unknown scenario " + name + "\n" + USAGE);
