@@ -597,7 +597,14 @@ final class PubSub extends Scenario implements Client.Listener {
       s.published++;
       s.expected += owed;
     }
-    byte[] prefix = channelPrefix[ch];
+    sendTimedPublish(p, channelPrefix[ch], seq, pad);
+  }
+
+  /**
+   * A {@code #publish} with an acknowledgement: {@code prefix} (the packet up to its data's
+   * {@code "lg_seq":}), the sequence number, the send time ({@code "lg_t"}, nanoTime) and the pad.
+   */
+  static void sendTimedPublish(Client p, byte[] prefix, long seq, byte[] pad) {
     ByteBuf b = p.buffer(prefix.length + pad.length + 64);
     b.writeBytes(prefix);
     Packets.writeLong(b, seq);

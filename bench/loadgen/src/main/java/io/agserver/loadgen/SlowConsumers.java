@@ -463,18 +463,7 @@ final class SlowConsumers extends Scenario implements Client.Listener {
       phaseOf = Arrays.copyOf(phaseOf, phaseOf.length * 2);
     }
     phaseOf[seq] = phase;
-    ByteBuf b = publisher.buffer(PREFIX.length + pad.length + 64);
-    b.writeBytes(PREFIX);
-    Packets.writeLong(b, seq);
-    b.writeCharSequence(",\"lg_t\":", StandardCharsets.US_ASCII);
-    Packets.writeLong(b, System.nanoTime());
-    b.writeCharSequence(",\"p\":\"", StandardCharsets.US_ASCII);
-    b.writeBytes(pad);
-    b.writeCharSequence("\"}},\"cid\":", StandardCharsets.US_ASCII);
-    Packets.writeLong(b, publisher.nextCid());
-    b.writeByte('}');
-    publisher.outstanding++;
-    publisher.send(b);
+    PubSub.sendTimedPublish(publisher, PREFIX, seq, pad);
   }
 
   // --- receiving (event loop) -------------------------------------------------------------------
