@@ -66,6 +66,8 @@ final class Client extends ChannelInboundHandlerAdapter implements Packets.Sink 
   private boolean wrote;
   private ScheduledFuture<?> timer;
   private Runnable onClosed;
+  /** SO_RCVBUF before connecting; 0: the kernel's default (autotuned). */
+  int receiveBuffer;
   /** The code of the server's close frame; -1 while none came. */
   int closeCode = -1;
   /**

@@ -74,6 +74,7 @@ public final class Main {
                      --readers 1000 --stalled 1000 --rate 20 --payload-bytes 1000 --warmup-seconds 20
                      --baseline-seconds 30 --max-stall-seconds 300 --resume-seconds 60 --pong-ms 4000 --check-ms 500
                      --window-seconds 5 --max-ratio 2 --metrics-url http://HOST:PORT/metrics --line-file FILE
+                     --stalled-rcvbuf 0 (the stalled clients' SO_RCVBUF; 0: the kernel's)
 
       common: --label NAME (server name in the result)  --out FILE (result also written there)
               --src-addrs N (sources 127.0.0.1..N)  --quiet-wait 20 --quiet-cores 0.3 (wait for a quiet machine)

@@ -97,6 +97,9 @@ final class Net implements AutoCloseable {
   ChannelFuture connect(Client client) {
     InetSocketAddress remote = client.target.remote();
     Bootstrap b = base.clone();
+    if (client.receiveBuffer > 0) {
+      b.option(io.netty.channel.ChannelOption.SO_RCVBUF, client.receiveBuffer);
+    }
     b.handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {

@@ -26,6 +26,7 @@ final class Opener implements Client.OpenWatcher {
   final Map<String, Integer> failures = new TreeMap<>();
   private final CompletableFuture<Opener> done = new CompletableFuture<>();
   private int started;
+  private int receiveBuffer;
   private int finished;
   int failed;
   long firstStartNanos;
@@ -45,6 +46,12 @@ final class Opener implements Client.OpenWatcher {
     this.count = count;
     this.inFlight = Math.max(1, inFlight);
     this.timeoutMs = timeoutMs;
+  }
+
+  /** Each connection's SO_RCVBUF (0: the kernel's default, autotuned). */
+  Opener receiveBuffer(int bytes) {
+    this.receiveBuffer = bytes;
+    return this;
   }
 
   /** Opens them all and waits, at most {@code maxSeconds}. Runs on the controller thread. */
@@ -70,6 +77,7 @@ final class Opener implements Client.OpenWatcher {
   private void startNext() {
     if (started < count) {
       Client c = new Client(firstId + started, net, target);
+      c.receiveBuffer = receiveBuffer;
       started++;
       c.start(this, listener, timeoutMs);
     }

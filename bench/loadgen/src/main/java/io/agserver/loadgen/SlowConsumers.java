@@ -64,6 +64,11 @@ final class SlowConsumers extends Scenario implements Client.Listener {
 
   private final int readerCount;
   private final int stalledCount;
+  /**
+   * The stalled clients' SO_RCVBUF (0: the kernel's). On loopback their receive buffers count
+   * against the same kernel's TCP memory as the server's send buffers; a remote client's do not.
+   */
+  private final int stalledReceiveBuffer;
   private final double rate;
   private final byte[] pad;
   private final double warmupSeconds;
@@ -120,6 +125,7 @@ final class SlowConsumers extends Scenario implements Client.Listener {
     super(net, pid, o, o.dbl("max-stall-seconds", 300) + 600);
     readerCount = o.integer("readers", 1000);
     stalledCount = o.integer("stalled", 1000);
+    stalledReceiveBuffer = o.integer("stalled-rcvbuf", 0);
     rate = o.dbl("rate", 20);
     int payloadBytes = o.integer("payload-bytes", 1000);
     warmupSeconds = o.dbl("warmup-seconds", 20);
@@ -151,7 +157,8 @@ final class SlowConsumers extends Scenario implements Client.Listener {
   void run() throws Exception {
     log("slow: %d readers, %d to stall, %.0f msg/s of %d bytes", readerCount, stalledCount, rate, pad.length + 48);
     Opener r = new Opener(net, this, 0, readerCount, 100, openTimeoutMs).run(120);
-    Opener s = new Opener(net, this, readerCount, stalledCount, 100, openTimeoutMs).run(120);
+    Opener s = new Opener(net, this, readerCount, stalledCount, 100, openTimeoutMs)
+        .receiveBuffer(stalledReceiveBuffer).run(120);
     Opener p = new Opener(net, this, readerCount + stalledCount, 1, 1, openTimeoutMs).run(30);
     if (r.open.size() < readerCount || s.open.size() < stalledCount || p.open.size() < 1) {
       throw new IllegalStateException("opened " + r.open.size() + "/" + readerCount + " readers, " + s.open.size() + "/"
