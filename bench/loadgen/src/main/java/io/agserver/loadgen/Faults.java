@@ -1,19 +1,13 @@
 package io.agserver.loadgen;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * The faults of {@code soak --faults}, at fixed points of the mix, on a thread of their own:
@@ -53,7 +47,6 @@ final class Faults {
   private final double floodSeconds;
   private final java.util.Set<String> only;
   private final Hooks hooks;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final Map<String, Object> report = new LinkedHashMap<>();
   private final List<String> log = new ArrayList<>();
   private volatile Throwable failure;
@@ -220,73 +213,26 @@ final class Faults {
   Map<String, Double> scrape() {
     Map<String, Double> sum = new TreeMap<>();
     for (Net.Target t : instances) {
-      scrape(t, v -> sum.merge(v.getKey(), v.getValue(), Double::sum));
+      scrape(t).forEach((k, v) -> sum.merge(k, v, Double::sum));
     }
     return sum;
   }
 
-  /** One instance's agserver series; empty when it does not answer. */
+  /** One instance's agserver series ({@link MetricsText}); empty when it does not answer. */
   Map<String, Double> scrape(Net.Target t) {
-    Map<String, Double> m = new TreeMap<>();
-    scrape(t, v -> m.put(v.getKey(), v.getValue()));
+    String url = "http://" + t.hostHeader() + "/metrics";
+    Map<String, Double> m = MetricsText.scrape(url);
+    if (m.isEmpty()) {
+      note("no metrics from " + url);
+    }
     return m;
-  }
-
-  private void scrape(Net.Target t, Consumer<Map.Entry<String, Double>> into) {
-    URI uri = URI.create("http://" + t.hostHeader() + "/metrics");
-    try {
-      String body = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      parse(body, into);
-    } catch (IOException e) {
-      note("no metrics from " + uri + ": " + e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * Prometheus text: agserver's samples as {@code name} or {@code name{label="v",...}}, without the
-   * mp_scope label every one of them has (Liberty writes a comma after the last label, Payara not).
-   */
-  static void parse(String body, Consumer<Map.Entry<String, Double>> into) {
-    for (String line : body.split("\n")) {
-      int space = line.lastIndexOf(' ');
-      if (!line.startsWith("agserver_") || space < 0) {
-        continue;
-      }
-      String series = line.substring(0, space);
-      int brace = series.indexOf('{');
-      String name = brace < 0 ? series : series.substring(0, brace);
-      List<String> labels = new ArrayList<>();
-      if (brace >= 0) {
-        for (String l : series.substring(brace + 1, series.lastIndexOf('}')).split(",")) {
-          if (!l.isBlank() && !l.startsWith("mp_scope=")) {
-            labels.add(l);
-          }
-        }
-      }
-      try {
-        double v = Double.parseDouble(line.substring(space + 1));
-        into.accept(Map.entry(labels.isEmpty() ? name : name + "{" + String.join(",", labels) + "}", v));
-      } catch (NumberFormatException e) {
-        // a line of another shape
-      }
-    }
   }
 
   /** What the series of the given names grew by from {@code a} to {@code b}. */
   static Map<String, Long> delta(Map<String, Double> a, Map<String, Double> b, String... names) {
     Map<String, Long> d = new TreeMap<>();
-    for (Map.Entry<String, Double> e : b.entrySet()) {
-      for (String n : names) {
-        if (e.getKey().startsWith(n)) {
-          long v = Math.round(e.getValue() - a.getOrDefault(e.getKey(), 0.0));
-          if (v != 0) {
-            d.put(e.getKey(), v);
-          }
-        }
-      }
+    for (String n : names) {
+      d.putAll(MetricsText.delta(a, b, n));
     }
     return d;
   }
