@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -179,6 +181,50 @@ class JakartaTransportTest {
     // Neither limit (60 s, 30 s) but the grace after the close ends it; it fails as written.
     assertInstanceOf(IOException.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
     await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
+  }
+
+  /**
+   * The socket learns that its send went over the time limit before its session is closed:
+   * the container reports a close it sees first as a plain 1008 close, and the socket would not
+   * count the client as a slow consumer. On both kinds of runtime: where a close ends the held
+   * write (Tyrus) and where only shutting the output does (Open Liberty).
+   * The failure callback waits until its own task is the only one the closer was given, or the
+   * session closed: a close handed to the closer beside the callback is then seen to overtake it.
+   */
+  @Test
+  void theSocketHearsOfTheSendTimeoutBeforeTheSessionCloses() throws Exception {
+    for (boolean closeEndsWrites : new boolean[] {true, false}) {
+      ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+          new SynchronousQueue<>(), TransportThreads::daemon);
+      try {
+        FakeSession stuck = new FakeSession(closeEndsWrites);
+        JakartaTransport transport = new JakartaTransport(stuck.session, senders, pool, 300, 30_000,
+            session -> {
+              if (closeEndsWrites) {
+                return WriteInterrupter.Outcome.CLOSE_SESSION;
+              }
+              stuck.failWrites();
+              return WriteInterrupter.Outcome.OUTPUT_SHUT;
+            });
+        stuck.hold();
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        transport.sendText("never read", error -> {
+          // This callback's task is the only one the closer was given, or a close got past it.
+          await().atMost(WAIT).until(() -> pool.getTaskCount() == 1 || !stuck.closes.isEmpty());
+          stuck.log.add("send-failed");
+          failed.complete(error);
+        });
+        assertInstanceOf(AGError.class, failed.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        await().atMost(WAIT).until(() -> !stuck.closes.isEmpty());
+        List<String> expected = closeEndsWrites
+            ? List.of("write-start", "send-failed", "close:1008", "write-failed") // the close ends it
+            : List.of("write-start", "send-failed", "write-failed", "close:1008"); // shut output ends it
+        await().atMost(WAIT).until(() -> stuck.log.size() == expected.size());
+        assertEquals(expected, stuck.log);
+      } finally {
+        pool.shutdownNow();
+      }
+    }
   }
 
   @Test
