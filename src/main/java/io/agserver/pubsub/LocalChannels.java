@@ -3,6 +3,8 @@ package io.agserver.pubsub;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -12,11 +14,18 @@ import java.util.function.UnaryOperator;
  * engine's own (the Redis engine keeps Redis's confirmation there): what every broker engine
  * keeps locally.
  *
- * <p>Each channel holds its subscribers in a concurrent map keyed by subscriber id, so a
- * subscribe or an unsubscribe costs the same with ten subscribers or a hundred thousand, and a
- * delivery iterates the map without a lock: it reaches every subscriber whose subscribe returned
- * before it started, once, and none whose unsubscribe returned before it started (the map's
- * iterator sees each entry present when it starts once, and no entry removed before).
+ * <p>A publish reaches a channel's subscribers in the order they subscribed, as in the original
+ * server (ag-simple-broker keeps a channel's sockets in an object keyed by socket id, and a
+ * JavaScript object iterates such keys in insertion order); one who unsubscribes and subscribes
+ * again goes last. So the clients that have long been on a channel are not served behind a crowd
+ * that joined it later: a thousand subscribers that arrive at once, and perhaps never read, delay
+ * the earlier ones' deliveries by nothing. Each channel holds its subscribers in a concurrent
+ * sorted map keyed by the order of their subscription, and their ids in a concurrent map, so a
+ * subscribe or an unsubscribe costs little more with a hundred thousand subscribers than with ten
+ * (a logarithm), and a delivery iterates without a lock: it reaches every subscriber whose
+ * subscribe returned before it started, once, and none whose unsubscribe returned before it
+ * started (the sorted map's iterator sees each entry present when it starts once, and no entry
+ * removed before).
  *
  * <p>Every change to a channel (a subscriber added or removed, its state replaced) goes through
  * {@code compute} on the channel's entry, and so do the engine's callbacks for it: the first
@@ -31,13 +40,18 @@ import java.util.function.UnaryOperator;
 public final class LocalChannels<T> {
 
   private static final class Channel<T> {
+    /** The subscribers by the order of their subscription, what a delivery walks. */
+    final ConcurrentSkipListMap<Long, AGSubscriber> inOrder = new ConcurrentSkipListMap<>();
     // Sized for one: most channels (a user's, a room's) have few subscribers, and the map grows
     // by doubling when one has many.
-    final ConcurrentHashMap<String, AGSubscriber> subscribers = new ConcurrentHashMap<>(1);
+    /** Each subscriber's key in {@link #inOrder}, by subscriber id. */
+    final ConcurrentHashMap<String, Long> order = new ConcurrentHashMap<>(1);
     T state;
   }
 
   private final ConcurrentHashMap<String, Channel<T>> channels = new ConcurrentHashMap<>();
+  /** Subscriptions so far on every channel: the key of the next one's place, in the order they came. */
+  private final AtomicLong subscriptions = new AtomicLong();
 
   /**
    * Adds the subscriber (one already there stays as it is: subscribing twice delivers once).
@@ -55,7 +69,12 @@ public final class LocalChannels<T> {
         target = new Channel<>();
         target.state = first.apply(name);
       }
-      target.subscribers.putIfAbsent(id, subscriber);
+      Channel<T> held = target;
+      held.order.computeIfAbsent(id, key -> {
+        long place = subscriptions.incrementAndGet();
+        held.inOrder.put(place, subscriber);
+        return place;
+      });
       state[0] = target.state;
       return target;
     });
@@ -66,8 +85,11 @@ public final class LocalChannels<T> {
   public void remove(String channelName, AGSubscriber subscriber, Consumer<String> last) {
     String id = subscriber.id();
     channels.computeIfPresent(channelName, (name, channel) -> {
-      channel.subscribers.remove(id);
-      if (!channel.subscribers.isEmpty()) {
+      Long place = channel.order.remove(id);
+      if (place != null) {
+        channel.inOrder.remove(place);
+      }
+      if (!channel.order.isEmpty()) {
         return channel;
       }
       last.accept(name);
@@ -107,7 +129,7 @@ public final class LocalChannels<T> {
     if (channel == null) {
       return;
     }
-    for (AGSubscriber subscriber : channel.subscribers.values()) {
+    for (AGSubscriber subscriber : channel.inOrder.values()) {
       try {
         subscriber.deliverPublish(channelName, data, encoded);
       } catch (RuntimeException e) {
@@ -123,7 +145,7 @@ public final class LocalChannels<T> {
     if (channel == null) {
       return;
     }
-    for (AGSubscriber subscriber : channel.subscribers.values()) {
+    for (AGSubscriber subscriber : channel.inOrder.values()) {
       try {
         subscriber.deliverPublication(channelName, data, encoded, position);
       } catch (RuntimeException e) {
@@ -146,7 +168,7 @@ public final class LocalChannels<T> {
 
   public int subscriberCount(String channelName) {
     Channel<T> found = channels.get(channelName);
-    return found == null ? 0 : found.subscribers.size();
+    return found == null ? 0 : found.order.size();
   }
 
   public void clear() {

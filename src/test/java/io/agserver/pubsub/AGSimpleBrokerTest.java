@@ -92,6 +92,44 @@ class AGSimpleBrokerTest {
   }
 
   @Test
+  void aPublishReachesSubscribersInTheOrderTheySubscribed() {
+    // As ag-simple-broker does (its sockets by id in a JavaScript object, iterated in insertion
+    // order): subscribers that joined later, or stopped reading, are written to after the others.
+    List<String> reached = new ArrayList<>();
+    List<String> subscribed = new ArrayList<>();
+    List<AGSubscriber> subscribers = new ArrayList<>();
+    for (int i = 0; i < 1_000; i++) {
+      String id = Long.toString((i * 7_919L + 13) % 1_009 * 104_729L, 36); // ids in no order of their own
+      AGSubscriber subscriber = new AGSubscriber() {
+        @Override
+        public String id() {
+          return id;
+        }
+
+        @Override
+        public void deliverPublish(String channel, Object data, String encoded) {
+          reached.add(id);
+        }
+      };
+      subscribers.add(subscriber);
+      subscribed.add(id);
+      broker.subscribeSocket(subscriber, "room");
+    }
+    broker.transmitPublish("room", 1);
+    assertEquals(subscribed, reached);
+
+    broker.subscribeSocket(subscribers.get(1), "room"); // already there: stays in its place
+    broker.unsubscribeSocket(subscribers.get(0), "room");
+    broker.subscribeSocket(subscribers.get(0), "room"); // back again: last
+    reached.clear();
+    broker.transmitPublish("room", 2);
+    List<String> expected = new ArrayList<>(subscribed.subList(1, subscribed.size()));
+    expected.add(subscribed.get(0));
+    assertEquals(expected, reached);
+    assertEquals(1_000, broker.subscriberCount("room"));
+  }
+
+  @Test
   void aSubscribeRacingTheLastUnsubscribeIsNeverLost() throws Exception {
     pool = Executors.newFixedThreadPool(1);
     AtomicBoolean stop = new AtomicBoolean();
