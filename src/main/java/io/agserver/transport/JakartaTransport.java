@@ -220,14 +220,16 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
    * The watchdog's look at the write in flight: past the send time limit, its send fails and the
    * write is ended; past the close timeout (a close waiting for it), or a while after the
    * container reported the connection closed, the write is ended and fails as written.
+   *
+   * @return whether the write was ended now (the watchdog ends a few per look)
    */
   @Override
-  public void check(long nowNanos) {
+  public boolean check(long nowNanos) {
     Consumer<Throwable> timedOut = null;
     long elapsedMillis;
     synchronized (lock) {
       if (!sending || abandoned || writeStartedNanos == 0) {
-        return;
+        return false;
       }
       elapsedMillis = TimeUnit.NANOSECONDS.toMillis(nowNanos - writeStartedNanos);
       boolean sendOverdue = nowNanos - writeStartedNanos > sendTimeoutNanos;
@@ -235,7 +237,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
       boolean closedOverdue = closedDuringWriteNanos != 0
           && nowNanos - closedDuringWriteNanos > TimeUnit.MILLISECONDS.toNanos(CLOSED_WRITE_GRACE_MS);
       if (!sendOverdue && !closeOverdue && !closedOverdue) {
-        return;
+        return false;
       }
       abandoned = true;
       if (sendOverdue) {
@@ -252,7 +254,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
     // the write), and the callback runs the socket's failure path and application listeners.
     if (timedOut == null) {
       closer.execute(this::endWrite);
-      return;
+      return true;
     }
     // The callback first, then the end of the write, in one task: ending the write closes the
     // session (at once where a close ends it, or once the write fails), and a close that got
@@ -269,6 +271,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
         endWrite();
       }
     });
+    return true;
   }
 
   /** Ends the abandoned write; the close that waits for it then follows from {@link #finished}. */

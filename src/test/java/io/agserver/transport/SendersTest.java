@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
@@ -86,7 +88,10 @@ class SendersTest {
     Senders senders = new Senders(1, TransportThreads::daemon);
     CountDownLatch checked = new CountDownLatch(3);
     CountDownLatch release = new CountDownLatch(1);
-    Senders.Watched write = now -> checked.countDown();
+    Senders.Watched write = now -> {
+      checked.countDown();
+      return false;
+    };
     CountDownLatch finished = new CountDownLatch(1);
     senders.execute(() -> {
       Senders.beginWrite(write);
@@ -144,7 +149,7 @@ class SendersTest {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch second = new CountDownLatch(1);
     senders.execute(() -> {
-      Senders.beginWrite(now -> {});
+      Senders.beginWrite(now -> false);
       writing.countDown();
       try {
         release.await(30, TimeUnit.SECONDS);
@@ -181,6 +186,47 @@ class SendersTest {
     assertAReaderWaitsAFewPassesBehind(200, true);
   }
 
+  /**
+   * Clients that stopped reading together reach the send time limit together: the watchdog ends
+   * their writes a few at a time, so that a thousand failure paths and closes do not all run at
+   * once while the other sockets' sends wait for the CPU.
+   */
+  @Test
+  void writesPastTheirDeadlineTogetherAreEndedAFewPerPass() throws Exception {
+    int stuck = 3 * Senders.ENDS_PER_PASS;
+    Senders senders = new Senders(stuck, TransportThreads::daemon);
+    CountDownLatch writing = new CountDownLatch(stuck);
+    CountDownLatch allEnded = new CountDownLatch(stuck);
+    Map<Long, Integer> endedPerPass = new ConcurrentHashMap<>();
+    for (int i = 0; i < stuck; i++) {
+      CountDownLatch release = new CountDownLatch(1);
+      senders.execute(() -> {
+        Senders.beginWrite(now -> {
+          // Past the deadline once every write is in progress, all of them at the same look.
+          if (writing.getCount() > 0 || release.getCount() == 0) {
+            return false;
+          }
+          endedPerPass.merge(senders.watchdogPasses(), 1, Integer::sum);
+          release.countDown(); // the write fails, as when its connection's output is shut
+          allEnded.countDown();
+          return true;
+        });
+        writing.countDown();
+        try {
+          release.await(60, TimeUnit.SECONDS); // a client that does not read
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          Senders.endWrite();
+        }
+      });
+    }
+    assertTrue(allEnded.await(30, TimeUnit.SECONDS), "every write past its deadline is ended");
+    assertTrue(endedPerPass.values().stream().allMatch(n -> n <= Senders.ENDS_PER_PASS),
+        "ended per watchdog look: " + endedPerPass);
+    assertTrue(endedPerPass.size() >= 3, "ended per watchdog look: " + endedPerPass);
+  }
+
   private static void assertAReaderWaitsAFewPassesBehind(int stuck, boolean readersBetween) throws Exception {
     Senders senders = new Senders(4, TransportThreads::daemon);
     CountDownLatch release = new CountDownLatch(1);
@@ -189,7 +235,7 @@ class SendersTest {
       long before = senders.watchdogPasses();
       for (int i = 0; i < stuck; i++) {
         senders.execute(() -> {
-          Senders.beginWrite(now -> {});
+          Senders.beginWrite(now -> false);
           writing.countDown();
           try {
             release.await(60, TimeUnit.SECONDS); // a client that does not read
