@@ -200,26 +200,16 @@ class SendersTest {
     Map<Long, Integer> endedPerPass = new ConcurrentHashMap<>();
     for (int i = 0; i < stuck; i++) {
       CountDownLatch release = new CountDownLatch(1);
-      senders.execute(() -> {
-        Senders.beginWrite(now -> {
-          // Past the deadline once every write is in progress, all of them at the same look.
-          if (writing.getCount() > 0 || release.getCount() == 0) {
-            return false;
-          }
-          endedPerPass.merge(senders.watchdogPasses(), 1, Integer::sum);
-          release.countDown(); // the write fails, as when its connection's output is shut
-          allEnded.countDown();
-          return true;
-        });
-        writing.countDown();
-        try {
-          release.await(60, TimeUnit.SECONDS); // a client that does not read
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        } finally {
-          Senders.endWrite();
+      senders.execute(heldWrite(now -> {
+        // Past the deadline once every write is in progress, all of them at the same look.
+        if (writing.getCount() > 0 || release.getCount() == 0) {
+          return false;
         }
-      });
+        endedPerPass.merge(senders.watchdogPasses(), 1, Integer::sum);
+        release.countDown(); // the write fails, as when its connection's output is shut
+        allEnded.countDown();
+        return true;
+      }, writing, release));
     }
     assertTrue(allEnded.await(30, TimeUnit.SECONDS), "every write past its deadline is ended");
     assertTrue(endedPerPass.values().stream().allMatch(n -> n <= Senders.ENDS_PER_PASS),
@@ -234,17 +224,7 @@ class SendersTest {
     try {
       long before = senders.watchdogPasses();
       for (int i = 0; i < stuck; i++) {
-        senders.execute(() -> {
-          Senders.beginWrite(now -> false);
-          writing.countDown();
-          try {
-            release.await(60, TimeUnit.SECONDS); // a client that does not read
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          } finally {
-            Senders.endWrite();
-          }
-        });
+        senders.execute(heldWrite(now -> false, writing, release));
         if (readersBetween) {
           senders.execute(() -> { }); // a client that reads: its write finishes at once
         }
@@ -258,5 +238,20 @@ class SendersTest {
     } finally {
       release.countDown();
     }
+  }
+
+  /** A write that a client which does not read holds until {@code release}, watched as {@code write}. */
+  private static Runnable heldWrite(Senders.Watched write, CountDownLatch writing, CountDownLatch release) {
+    return () -> {
+      Senders.beginWrite(write);
+      writing.countDown();
+      try {
+        release.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        Senders.endWrite();
+      }
+    };
   }
 }
