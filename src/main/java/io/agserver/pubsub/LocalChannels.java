@@ -25,7 +25,8 @@ import java.util.function.UnaryOperator;
  * (a logarithm), and a delivery iterates without a lock: it reaches every subscriber whose
  * subscribe returned before it started, once, and none whose unsubscribe returned before it
  * started (the sorted map's iterator sees each entry present when it starts once, and no entry
- * removed before).
+ * removed before; it stops at the last place given when it started, so one who leaves and joins
+ * again meanwhile is not reached twice).
  *
  * <p>Every change to a channel (a subscriber added or removed, its state replaced) goes through
  * {@code compute} on the channel's entry, and so do the engine's callbacks for it: the first
@@ -42,15 +43,21 @@ public final class LocalChannels<T> {
   private static final class Channel<T> {
     /** The subscribers by the order of their subscription, what a delivery walks. */
     final ConcurrentSkipListMap<Long, AGSubscriber> inOrder = new ConcurrentSkipListMap<>();
-    // Sized for one: most channels (a user's, a room's) have few subscribers, and the map grows
-    // by doubling when one has many.
-    /** Each subscriber's key in {@link #inOrder}, by subscriber id. */
+    /**
+     * Each subscriber's key in {@link #inOrder}, by subscriber id. Sized for one: most channels
+     * (a user's, a room's) have few subscribers, and the map grows by doubling when one has many.
+     */
     final ConcurrentHashMap<String, Long> order = new ConcurrentHashMap<>(1);
     T state;
   }
 
   private final ConcurrentHashMap<String, Channel<T>> channels = new ConcurrentHashMap<>();
-  /** Subscriptions so far on every channel: the key of the next one's place, in the order they came. */
+  /**
+   * Subscriptions so far on every channel: each one's place, in the order they came. A delivery
+   * walks the places up to the last one given when it starts, so that a subscriber it already
+   * reached, who unsubscribes and subscribes again meanwhile (and so goes last), is not reached
+   * twice.
+   */
   private final AtomicLong subscriptions = new AtomicLong();
 
   /**
@@ -71,7 +78,7 @@ public final class LocalChannels<T> {
       }
       Channel<T> held = target;
       held.order.computeIfAbsent(id, key -> {
-        long place = subscriptions.incrementAndGet();
+        Long place = subscriptions.incrementAndGet();
         held.inOrder.put(place, subscriber);
         return place;
       });
@@ -129,7 +136,7 @@ public final class LocalChannels<T> {
     if (channel == null) {
       return;
     }
-    for (AGSubscriber subscriber : channel.inOrder.values()) {
+    for (AGSubscriber subscriber : upToNow(channel)) {
       try {
         subscriber.deliverPublish(channelName, data, encoded);
       } catch (RuntimeException e) {
@@ -145,13 +152,18 @@ public final class LocalChannels<T> {
     if (channel == null) {
       return;
     }
-    for (AGSubscriber subscriber : channel.inOrder.values()) {
+    for (AGSubscriber subscriber : upToNow(channel)) {
       try {
         subscriber.deliverPublication(channelName, data, encoded, position);
       } catch (RuntimeException e) {
         errors.accept(e);
       }
     }
+  }
+
+  /** The channel's subscribers in order, those who subscribed from now on left out. */
+  private Iterable<AGSubscriber> upToNow(Channel<T> channel) {
+    return channel.inOrder.headMap(subscriptions.get(), true).values();
   }
 
   public boolean contains(String channelName) {

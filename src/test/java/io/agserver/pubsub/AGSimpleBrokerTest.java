@@ -46,6 +46,21 @@ class AGSimpleBrokerTest {
     }
   }
 
+  /** A subscriber that runs {@code onPublish} at every publish it gets. */
+  private static AGSubscriber subscriber(String id, Runnable onPublish) {
+    return new AGSubscriber() {
+      @Override
+      public String id() {
+        return id;
+      }
+
+      @Override
+      public void deliverPublish(String channel, Object data, String encoded) {
+        onPublish.run();
+      }
+    };
+  }
+
   private final AGSimpleBroker broker = new AGSimpleBroker();
   private ExecutorService pool;
 
@@ -100,17 +115,7 @@ class AGSimpleBrokerTest {
     List<AGSubscriber> subscribers = new ArrayList<>();
     for (int i = 0; i < 1_000; i++) {
       String id = Long.toString((i * 7_919L + 13) % 1_009 * 104_729L, 36); // ids in no order of their own
-      AGSubscriber subscriber = new AGSubscriber() {
-        @Override
-        public String id() {
-          return id;
-        }
-
-        @Override
-        public void deliverPublish(String channel, Object data, String encoded) {
-          reached.add(id);
-        }
-      };
+      AGSubscriber subscriber = subscriber(id, () -> reached.add(id));
       subscribers.add(subscriber);
       subscribed.add(id);
       broker.subscribeSocket(subscriber, "room");
@@ -127,6 +132,31 @@ class AGSimpleBrokerTest {
     expected.add(subscribed.get(0));
     assertEquals(expected, reached);
     assertEquals(1_000, broker.subscriberCount("room"));
+  }
+
+  @Test
+  void oneWhoLeavesAndJoinsAgainDuringADeliveryGetsItOnce() {
+    // The delivery reaches x first; y, reached next, makes x leave and join again: x goes last,
+    // behind z, where the delivery is still to go, and must not be reached a second time.
+    List<String> reached = new ArrayList<>();
+    AGSubscriber x = subscriber("x", () -> reached.add("x"));
+    AGSubscriber y = subscriber("y", () -> {
+      reached.add("y");
+      if (reached.equals(List.of("x", "y"))) { // the first delivery only
+        broker.unsubscribeSocket(x, "room");
+        broker.subscribeSocket(x, "room");
+      }
+    });
+    RecordingSubscriber z = new RecordingSubscriber("z");
+    broker.subscribeSocket(x, "room");
+    broker.subscribeSocket(y, "room");
+    broker.subscribeSocket(z, "room");
+    broker.transmitPublish("room", 1);
+    assertEquals(List.of("x", "y"), reached);
+    assertEquals(List.of(1), z.data(Integer.class));
+    reached.clear();
+    broker.transmitPublish("room", 2);
+    assertEquals(List.of("y", "x"), reached, "x joined again after y");
   }
 
   @Test
