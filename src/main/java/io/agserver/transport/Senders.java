@@ -1,5 +1,8 @@
 package io.agserver.transport;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -294,23 +297,36 @@ final class Senders implements Executor {
 
   private void checkWrites() {
     long nowNanos = System.nanoTime();
-    int ended = 0;
+    List<InProgress> writes = new ArrayList<>();
     for (Sender sender : live) {
       Watched write = sender.writing;
       if (write != null) {
-        if (ended == ENDS_PER_PASS) {
-          return; // the others at the next look
+        writes.add(new InProgress(write, sender.writingSince));
+      }
+    }
+    if (writes.size() > ENDS_PER_PASS) {
+      // The longest in progress first: with more overdue than a look ends, none waits for ever
+      // behind others that keep going overdue (the set's own order is the same at every look).
+      writes.sort(Comparator.comparingLong(InProgress::sinceNanos));
+    }
+    int ended = 0;
+    for (InProgress write : writes) {
+      if (ended == ENDS_PER_PASS) {
+        return; // the others at the next look
+      }
+      try {
+        if (write.write().check(nowNanos)) {
+          ended++;
         }
-        try {
-          if (write.check(nowNanos)) {
-            ended++;
-          }
-        } catch (RuntimeException e) {
-          LOG.log(Level.FINE, "A write's deadline check failed", e);
-        }
+      } catch (RuntimeException e) {
+        LOG.log(Level.FINE, "A write's deadline check failed", e);
       }
     }
   }
+
+  /** A write in progress as one look saw it: its sender may have moved on since. */
+  private record InProgress(Watched write, long sinceNanos) {}
+
 
   private final class Sender implements Runnable {
 

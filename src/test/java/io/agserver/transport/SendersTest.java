@@ -209,12 +209,47 @@ class SendersTest {
         release.countDown(); // the write fails, as when its connection's output is shut
         allEnded.countDown();
         return true;
-      }, writing, release));
+      }, writing::countDown, release));
     }
     assertTrue(allEnded.await(30, TimeUnit.SECONDS), "every write past its deadline is ended");
     assertTrue(endedPerPass.values().stream().allMatch(n -> n <= Senders.ENDS_PER_PASS),
         "ended per watchdog look: " + endedPerPass);
     assertTrue(endedPerPass.size() >= 3, "ended per watchdog look: " + endedPerPass);
+  }
+
+  /** With more writes overdue than a look ends, the ones in progress longest go first. */
+  @Test
+  void theWritesInProgressLongestAreEndedFirst() throws Exception {
+    int each = Senders.ENDS_PER_PASS;
+    Senders senders = new Senders(2 * each, TransportThreads::daemon);
+    CountDownLatch olderWriting = new CountDownLatch(each);
+    CountDownLatch writing = new CountDownLatch(2 * each);
+    CountDownLatch allEnded = new CountDownLatch(2 * each);
+    Map<Long, List<String>> endedPerPass = new ConcurrentHashMap<>();
+    for (int i = 0; i < 2 * each; i++) {
+      if (i == each) {
+        assertTrue(olderWriting.await(10, TimeUnit.SECONDS), "the older writes are in progress");
+      }
+      String name = (i < each ? "older-" : "newer-") + i;
+      CountDownLatch started = i < each ? olderWriting : new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      senders.execute(heldWrite(now -> {
+        if (writing.getCount() > 0 || release.getCount() == 0) {
+          return false; // overdue once all are in progress, all at the same look
+        }
+        endedPerPass.computeIfAbsent(senders.watchdogPasses(), pass -> new CopyOnWriteArrayList<>()).add(name);
+        release.countDown();
+        allEnded.countDown();
+        return true;
+      }, () -> {
+        started.countDown();
+        writing.countDown();
+      }, release));
+    }
+    assertTrue(allEnded.await(30, TimeUnit.SECONDS), "every write past its deadline is ended");
+    List<String> first = endedPerPass.get(endedPerPass.keySet().stream().min(Long::compare).orElseThrow());
+    assertEquals(each, first.size(), "ended per watchdog look: " + endedPerPass);
+    assertTrue(first.stream().allMatch(name -> name.startsWith("older-")), "ended first: " + first);
   }
 
   private static void assertAReaderWaitsAFewPassesBehind(int stuck, boolean readersBetween) throws Exception {
@@ -224,7 +259,7 @@ class SendersTest {
     try {
       long before = senders.watchdogPasses();
       for (int i = 0; i < stuck; i++) {
-        senders.execute(heldWrite(now -> false, writing, release));
+        senders.execute(heldWrite(now -> false, writing::countDown, release));
         if (readersBetween) {
           senders.execute(() -> { }); // a client that reads: its write finishes at once
         }
@@ -240,11 +275,14 @@ class SendersTest {
     }
   }
 
-  /** A write that a client which does not read holds until {@code release}, watched as {@code write}. */
-  private static Runnable heldWrite(Senders.Watched write, CountDownLatch writing, CountDownLatch release) {
+  /**
+   * A write that a client which does not read holds until {@code release}, watched as
+   * {@code write}; {@code began} runs once it is in progress.
+   */
+  private static Runnable heldWrite(Senders.Watched write, Runnable began, CountDownLatch release) {
     return () -> {
       Senders.beginWrite(write);
-      writing.countDown();
+      began.run();
       try {
         release.await(60, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
