@@ -35,9 +35,8 @@ import java.util.logging.Logger;
  * previous look, it adds one at least. At most {@link #MAX_THREADS}. The same
  * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
  * stuck write is abandoned after the send time limit without a timer task per write, at most
- * {@link #ENDS_PER_PASS} per look. Every thread
- * ends after {@link #IDLE_SECONDS} without work, so an undeployed application leaves none behind
- * for long.
+ * {@link #ENDS_PER_PASS} per look. Every thread ends after {@link #IDLE_SECONDS} without work, so
+ * an undeployed application leaves none behind for long.
  *
  * <p>Threads come from the given {@link ThreadFactory}: the container's managed thread factory
  * where it offers one (they are long-lived and block on the network, which is what a thread
@@ -326,7 +325,6 @@ final class Senders implements Executor {
 
   /** A write in progress as one look saw it: its sender may have moved on since. */
   private record InProgress(Watched write, long sinceNanos) {}
-
 
   private final class Sender implements Runnable {
 
