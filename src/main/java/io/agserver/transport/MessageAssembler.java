@@ -26,6 +26,13 @@ import io.agserver.protocol.CloseCodes;
  * fragmented text message that splits a UTF-8 sequence across frames is refused with 1007 (ws
  * accepts it). Neither browsers nor ws fragment the messages they send.
  *
+ * <p>Known difference: a client that goes on sending after its message passed maxPayload may see
+ * its connection reset rather than the 1009 close. Liberty closes the connection right after the
+ * close frame, with what the client sent meanwhile unread, and the kernel ends a connection
+ * closed with unread data with a reset, dropping what it had not sent yet: at times the close
+ * frame (ws reads and drops what comes until the client's close). The official client
+ * reconnects after either.
+ *
  * <p>Binary messages are copied before they are handed on: the container owns the buffer it
  * passes and may fill it again with the next frame.
  *
