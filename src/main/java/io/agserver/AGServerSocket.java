@@ -855,21 +855,46 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
     });
   }
 
+  /**
+   * Queues a publication while the socket holds the channel
+   * ({@link SocketSubscriptions#queueWhileSubscribed}: never after the answer to its
+   * {@code #unsubscribe}), then sends it outside that lock.
+   */
   private void sendPublish(String channel, Object data, String encoded, StreamPosition position) {
-    figures.delivered();
+    Object packet = null;
+    String frame = encoded;
     if (position != null) {
       Map<String, Object> positioned = new LinkedHashMap<>(4);
       positioned.put("offset", position.offset());
       positioned.put("epoch", position.epoch());
       positioned.put("data", data);
-      sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, positioned));
+      packet = io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, positioned);
+      frame = null;
+    } else if (encoded == null || batcher.isBuffering()) {
+      // As sendResponse: a batch being flushed counts as open until its frame is queued.
+      packet = io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data);
+      frame = null;
+    }
+    if (frame == null && !batcher.isBuffering()) {
+      frame = serialize(packet); // before the lock; null when it failed (reported)
+      if (frame == null) {
+        return;
+      }
+    }
+    if (frame == null) {
+      // Into the open batch, after a look at the subscription but outside its lock: a batch's
+      // flush holds the batch's lock into an overflow's close, which takes the subscriptions',
+      // so the two are never taken the other way round. A publication racing an unsubscribe may
+      // then still follow its answer in a batch (batching is off unless the application asks).
+      if (subscriptions.contains(channel)) {
+        figures.delivered();
+        sendObject(packet);
+      }
       return;
     }
-    // As sendResponse: a batch being flushed counts as open until its frame is queued.
-    if (encoded != null && !batcher.isBuffering()) {
-      outbound.offerPacket(encoded);
-    } else {
-      sendObject(io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data));
+    if (subscriptions.queueWhileSubscribed(channel, outbound, frame)) {
+      figures.delivered();
+      outbound.sendQueued();
     }
   }
 

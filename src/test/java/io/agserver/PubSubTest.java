@@ -92,6 +92,56 @@ class PubSubTest {
     assertTrue(b.packets().isEmpty(), "not subscribed, nothing delivered");
   }
 
+  /**
+   * A delivery walks a channel's subscribers without a lock, and may have found a socket just
+   * before it unsubscribed: the client must still never get a publication of the channel after
+   * the answer to its {@code #unsubscribe}, as it never does from the original, on one thread
+   * (the soak test counted one such delivery as misrouted).
+   */
+  @Test
+  void noPublicationFollowsTheAnswerToAnUnsubscribe() throws Exception {
+    server(Map.of());
+    CountDownLatch reached = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    // Subscribed first, so the delivery reaches it first and waits there, the socket behind it
+    // already found.
+    server.broker().subscribeSocket(new io.agserver.pubsub.AGSubscriber() {
+      @Override
+      public String id() {
+        return "first";
+      }
+
+      @Override
+      public void deliverPublish(String channel, Object data, String encoded) {
+        reached.countDown();
+        try {
+          go.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }, "c").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    FakeTransport transport = new FakeTransport();
+    AGServerSocket socket = connect(transport);
+    socket.receive("{\"event\":\"#subscribe\",\"cid\":2,\"data\":{\"channel\":\"c\"}}");
+    ExecutorService publisher = Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<?> published = publisher.submit(() -> server.exchange().transmitPublish("c", "late"));
+      assertTrue(reached.await(10, TimeUnit.SECONDS));
+      socket.receive("{\"event\":\"#unsubscribe\",\"cid\":3,\"data\":\"c\"}");
+      assertEquals("{\"rid\":3}", transport.packets().get(transport.packets().size() - 1));
+      go.countDown();
+      published.get(10, TimeUnit.SECONDS);
+    } finally {
+      go.countDown();
+      publisher.shutdownNow();
+    }
+    List<String> packets = transport.packets();
+    int answer = packets.indexOf("{\"rid\":3}");
+    assertTrue(answer >= 0, packets.toString());
+    assertEquals(List.of(), packets.subList(answer + 1, packets.size()), "after the unsubscribe's answer");
+  }
+
   @Test
   void clientPublishWithAndWithoutCid() {
     server(Map.of());

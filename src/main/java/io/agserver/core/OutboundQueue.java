@@ -99,6 +99,33 @@ public final class OutboundQueue {
     return offer(packet);
   }
 
+  /**
+   * Queues one encoded packet as {@link #offerPacket} does, and nothing more: no send starts and
+   * the limit is not looked at until {@link #sendQueued}. For a caller that queues under a lock
+   * of its own, which a send to a client that does not read must never hold. False once the
+   * queue is closed.
+   */
+  public boolean queuePacket(String packet) {
+    if (!packet.isEmpty() && packet.charAt(0) == '{') {
+      return add(packet, packet.length());
+    }
+    return add(coalesce ? new RawText(packet) : packet, packet.length());
+  }
+
+  /**
+   * After {@link #queuePacket}: what waits is held to the limit, and sending starts. False when
+   * the limit was passed (the owner was told).
+   */
+  public boolean sendQueued() {
+    long waiting = waitingChars.get();
+    if (waiting > limit && waitingFrames.get() > 1) {
+      owner.onOverflow(waiting);
+      return false;
+    }
+    drain();
+    return true;
+  }
+
   /** Queues a binary frame; false once the queue is closed. */
   public boolean offer(ByteBuffer data) {
     return enqueue(data, data.remaining());
@@ -155,6 +182,16 @@ public final class OutboundQueue {
       return false;
     }
     drain();
+    return true;
+  }
+
+  private boolean add(Object frame, long size) {
+    if (closed) {
+      return false;
+    }
+    frames.offer(frame);
+    waitingFrames.incrementAndGet();
+    waitingChars.addAndGet(size);
     return true;
   }
 

@@ -48,6 +48,20 @@ public final class SocketSubscriptions {
     return channels.containsKey(channel);
   }
 
+  /**
+   * Queues a publication's frame on {@code outbound} only while the socket holds
+   * {@code channel}, under the lock its unsubscribe takes the channel out with, which it does
+   * before its answer is queued. A delivery walks a channel's subscribers without a lock and may
+   * have found this socket just before it unsubscribed: queued here, its publication goes out
+   * before the unsubscribe's answer or not at all, as from the original, on one thread. Only
+   * queued ({@link OutboundQueue#queuePacket}): the caller sends it after, outside the lock.
+   *
+   * @return whether it was queued
+   */
+  public synchronized boolean queueWhileSubscribed(String channel, OutboundQueue outbound, String frame) {
+    return !closed && channels.containsKey(channel) && outbound.queuePacket(frame);
+  }
+
   /** The socket's recovering subscription to the channel, or null. */
   public RecoveringSubscription recovering(String channel) {
     java.util.concurrent.ConcurrentHashMap<String, RecoveringSubscription> map = recovering;
