@@ -885,7 +885,8 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       // Into the open batch, after a look at the subscription but outside its lock: a batch's
       // flush holds the batch's lock into an overflow's close, which takes the subscriptions',
       // so the two are never taken the other way round. A publication racing an unsubscribe may
-      // then still follow its answer in a batch (batching is off unless the application asks).
+      // then still follow its answer in a batch (batching is off unless the application or
+      // socketcluster.batchOnHandshake asks for it).
       if (subscriptions.contains(channel)) {
         figures.delivered();
         sendObject(packet);
@@ -930,8 +931,9 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
       if (message != null) {
         data.put("message", message);
       }
-      transmit("#kickOut", data);
-      all[i] = subscriptions.unsubscribe(channel).toCompletableFuture();
+      // Out of the channel first: a publication queued before the #kickOut, none after it.
+      all[i] = subscriptions.unsubscribe(channel).whenComplete((ok, notSubscribed) -> transmit("#kickOut", data))
+          .toCompletableFuture();
     }
     return CompletableFuture.allOf(all);
   }

@@ -100,6 +100,34 @@ class PubSubTest {
    */
   @Test
   void noPublicationFollowsTheAnswerToAnUnsubscribe() throws Exception {
+    List<String> packets = publishRacing(socket -> {
+      socket.receive("{\"event\":\"#unsubscribe\",\"cid\":3,\"data\":\"c\"}");
+      return "{\"rid\":3}";
+    });
+    int answer = packets.indexOf("{\"rid\":3}");
+    assertTrue(answer >= 0, packets.toString());
+    assertEquals(List.of(), packets.subList(answer + 1, packets.size()), "after the unsubscribe's answer");
+  }
+
+  /** The same for the server's {@code kickOut}: no publication of the channel after the {@code #kickOut}. */
+  @Test
+  void noPublicationFollowsAKickOut() throws Exception {
+    String kickOut = "{\"event\":\"#kickOut\",\"data\":{\"channel\":\"c\"}}";
+    List<String> packets = publishRacing(socket -> {
+      socket.kickOut("c", null).toCompletableFuture().join();
+      return kickOut;
+    });
+    int told = packets.indexOf(kickOut);
+    assertTrue(told >= 0, packets.toString());
+    assertEquals(List.of(), packets.subList(told + 1, packets.size()), "after the #kickOut");
+  }
+
+  /**
+   * A publish to "c" whose delivery has found the socket (subscribed to "c") and waits at the
+   * subscriber before it while {@code leave} takes the socket out of "c" and names the packet
+   * that says so; then the delivery goes on. The socket's packets at the end.
+   */
+  private List<String> publishRacing(java.util.function.Function<AGServerSocket, String> leave) throws Exception {
     server(Map.of());
     CountDownLatch reached = new CountDownLatch(1);
     CountDownLatch go = new CountDownLatch(1);
@@ -128,18 +156,15 @@ class PubSubTest {
     try {
       java.util.concurrent.Future<?> published = publisher.submit(() -> server.exchange().transmitPublish("c", "late"));
       assertTrue(reached.await(10, TimeUnit.SECONDS));
-      socket.receive("{\"event\":\"#unsubscribe\",\"cid\":3,\"data\":\"c\"}");
-      assertEquals("{\"rid\":3}", transport.packets().get(transport.packets().size() - 1));
+      String said = leave.apply(socket);
+      assertEquals(said, transport.packets().get(transport.packets().size() - 1));
       go.countDown();
       published.get(10, TimeUnit.SECONDS);
     } finally {
       go.countDown();
       publisher.shutdownNow();
     }
-    List<String> packets = transport.packets();
-    int answer = packets.indexOf("{\"rid\":3}");
-    assertTrue(answer >= 0, packets.toString());
-    assertEquals(List.of(), packets.subList(answer + 1, packets.size()), "after the unsubscribe's answer");
+    return transport.packets();
   }
 
   @Test

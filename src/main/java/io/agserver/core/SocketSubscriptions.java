@@ -54,7 +54,9 @@ public final class SocketSubscriptions {
    * before its answer is queued. A delivery walks a channel's subscribers without a lock and may
    * have found this socket just before it unsubscribed: queued here, its publication goes out
    * before the unsubscribe's answer or not at all, as from the original, on one thread. Only
-   * queued ({@link OutboundQueue#queuePacket}): the caller sends it after, outside the lock.
+   * queued ({@link OutboundQueue#queuePacket}): the caller sends it after, outside the lock. What
+   * is not told apart: a client that subscribes again at once, before that delivery got here,
+   * gets the publication after the answer, as a publication of its new subscription.
    *
    * @return whether it was queued
    */
