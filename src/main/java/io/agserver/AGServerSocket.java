@@ -861,37 +861,34 @@ public class AGServerSocket extends AsyncStreamEmitter implements AGSubscriber {
    * {@code #unsubscribe}), then sends it outside that lock.
    */
   private void sendPublish(String channel, Object data, String encoded, StreamPosition position) {
-    Object packet = null;
-    String frame = encoded;
-    if (position != null) {
-      Map<String, Object> positioned = new LinkedHashMap<>(4);
-      positioned.put("offset", position.offset());
-      positioned.put("epoch", position.epoch());
-      positioned.put("data", data);
-      packet = io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, positioned);
-      frame = null;
-    } else if (encoded == null || batcher.isBuffering()) {
-      // As sendResponse: a batch being flushed counts as open until its frame is queued.
-      packet = io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, data);
-      frame = null;
-    }
-    if (frame == null && !batcher.isBuffering()) {
+    // As sendResponse: a batch being flushed counts as open until its frame is queued.
+    String frame = position == null && !batcher.isBuffering() ? encoded : null;
+    if (frame == null) {
+      Object shown = data;
+      if (position != null) {
+        Map<String, Object> positioned = new LinkedHashMap<>(4);
+        positioned.put("offset", position.offset());
+        positioned.put("epoch", position.epoch());
+        positioned.put("data", data);
+        shown = positioned;
+      }
+      Map<String, Object> packet = io.agserver.pubsub.AGSimpleBroker.publishPacket(channel, shown);
+      if (batcher.isBuffering()) {
+        // Into the open batch, after a look at the subscription but outside its lock: a batch's
+        // flush holds the batch's lock into an overflow's close, which takes the subscriptions',
+        // so the two are never taken the other way round. A publication racing an unsubscribe
+        // may then still follow its answer in a batch (batching is off unless the application
+        // or socketcluster.batchOnHandshake asks for it).
+        if (subscriptions.contains(channel)) {
+          figures.delivered();
+          sendObject(packet);
+        }
+        return;
+      }
       frame = serialize(packet); // before the lock; null when it failed (reported)
       if (frame == null) {
         return;
       }
-    }
-    if (frame == null) {
-      // Into the open batch, after a look at the subscription but outside its lock: a batch's
-      // flush holds the batch's lock into an overflow's close, which takes the subscriptions',
-      // so the two are never taken the other way round. A publication racing an unsubscribe may
-      // then still follow its answer in a batch (batching is off unless the application or
-      // socketcluster.batchOnHandshake asks for it).
-      if (subscriptions.contains(channel)) {
-        figures.delivered();
-        sendObject(packet);
-      }
-      return;
     }
     if (subscriptions.queueWhileSubscribed(channel, outbound, frame)) {
       figures.delivered();

@@ -84,7 +84,7 @@ public final class OutboundQueue {
 
   /** Queues a text frame that goes out as it is; false once the queue is closed. */
   public boolean offer(String text) {
-    return enqueue(coalesce ? new RawText(text) : text, text.length());
+    return enqueue(alone(text), text.length());
   }
 
   /**
@@ -93,10 +93,7 @@ public final class OutboundQueue {
    * closed.
    */
   public boolean offerPacket(String packet) {
-    if (!packet.isEmpty() && packet.charAt(0) == '{') {
-      return enqueue(packet, packet.length());
-    }
-    return offer(packet);
+    return enqueue(asPacket(packet), packet.length());
   }
 
   /**
@@ -106,10 +103,17 @@ public final class OutboundQueue {
    * queue is closed.
    */
   public boolean queuePacket(String packet) {
-    if (!packet.isEmpty() && packet.charAt(0) == '{') {
-      return add(packet, packet.length());
-    }
-    return add(coalesce ? new RawText(packet) : packet, packet.length());
+    return add(asPacket(packet), packet.length());
+  }
+
+  /** A JSON object may share a frame with the packets next to it; anything else goes alone. */
+  private Object asPacket(String packet) {
+    return !packet.isEmpty() && packet.charAt(0) == '{' ? packet : alone(packet);
+  }
+
+  /** A text that goes out as a frame of its own even where packets are coalesced. */
+  private Object alone(String text) {
+    return coalesce ? new RawText(text) : text;
   }
 
   /**
@@ -118,6 +122,8 @@ public final class OutboundQueue {
    */
   public boolean sendQueued() {
     long waiting = waitingChars.get();
+    // One frame alone may be larger than the limit (a big answer to a client that reads): the
+    // limit is on what piles up behind it.
     if (waiting > limit && waitingFrames.get() > 1) {
       owner.onOverflow(waiting);
       return false;
@@ -169,20 +175,7 @@ public final class OutboundQueue {
   }
 
   private boolean enqueue(Object frame, long size) {
-    if (closed) {
-      return false;
-    }
-    frames.offer(frame);
-    int count = waitingFrames.incrementAndGet();
-    long waiting = waitingChars.addAndGet(size);
-    // One frame alone may be larger than the limit (a big answer to a client that reads): the
-    // limit is on what piles up behind it.
-    if (waiting > limit && count > 1) {
-      owner.onOverflow(waiting);
-      return false;
-    }
-    drain();
-    return true;
+    return add(frame, size) && sendQueued();
   }
 
   private boolean add(Object frame, long size) {
