@@ -2,6 +2,7 @@ package io.agserver.transport;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -163,8 +164,7 @@ public final class UpgradeRequestFilter implements Filter {
   private static void refuseForLimit(HttpServletResponse response, int status, String message) throws IOException {
     response.setStatus(status);
     response.setHeader("Retry-After", Integer.toString(ConnectionLimits.RETRY_AFTER_SECONDS));
-    response.setContentType("text/plain;charset=UTF-8");
-    response.getWriter().write(message);
+    writeBody(response, message);
   }
 
   private static void refuse(HttpServletResponse response, int status, Throwable error) throws IOException {
@@ -173,8 +173,27 @@ public final class UpgradeRequestFilter implements Filter {
 
   private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
     response.setStatus(status);
+    writeBody(response, message);
+  }
+
+  /**
+   * The refusal's text, through the response's output stream: Payara, while it stops, has been
+   * seen to have taken the stream of an upgrade request already (getWriter then threw
+   * IllegalStateException out of the filter, and Grizzly failed the connection). The status says
+   * what matters; the text goes out only when the response still takes one.
+   */
+  private static void writeBody(HttpServletResponse response, String message) throws IOException {
     response.setContentType("text/plain;charset=UTF-8");
-    response.getWriter().write(message);
+    byte[] body = message.getBytes(StandardCharsets.UTF_8);
+    try {
+      response.getOutputStream().write(body);
+    } catch (IllegalStateException streamTaken) {
+      try {
+        response.getWriter().write(message); // a filter before this one took the writer
+      } catch (IllegalStateException writerTaken) {
+        // Neither is ours to take: the status alone answers.
+      }
+    }
   }
 
   static AGUpgradeRequest upgradeRequest(HttpServletRequest request) {

@@ -21,6 +21,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.CloseReason;
@@ -100,6 +102,8 @@ class ConnectionSlotRacesTest {
         .configurator(configurator).build();
     final Map<String, String> responseHeaders = new ConcurrentHashMap<>();
     final StringWriter body = new StringWriter();
+    /** What the container took of the response before the filter ran: "stream", "writer" or null. */
+    volatile String taken;
     volatile int status = 200;
     volatile boolean chainCalled;
     final List<CloseReason> closes = new CopyOnWriteArrayList<>();
@@ -151,7 +155,35 @@ class ConnectionSlotRacesTest {
               responseHeaders.put("Content-Type", (String) args[0]);
               yield null;
             }
-            case "getWriter" -> writer;
+            case "getWriter" -> {
+              if ("stream".equals(taken)) {
+                throw new IllegalStateException("getOutputStream() has already been called");
+              }
+              taken = "writer";
+              yield writer;
+            }
+            case "getOutputStream" -> {
+              if ("writer".equals(taken)) {
+                throw new IllegalStateException("getWriter() has already been called");
+              }
+              taken = "stream";
+              yield new ServletOutputStream() {
+                @Override
+                public void write(int b) {
+                  body.write(b); // ASCII in these tests
+                }
+
+                @Override
+                public boolean isReady() {
+                  return true;
+                }
+
+                @Override
+                public void setWriteListener(WriteListener listener) {
+                  throw new UnsupportedOperationException();
+                }
+              };
+            }
             case "hashCode" -> System.identityHashCode(proxy);
             case "equals" -> proxy == args[0];
             default -> throw new UnsupportedOperationException(method.getName());
@@ -294,6 +326,24 @@ class ConnectionSlotRacesTest {
     refused.accepted(true);
     assertEquals(403, refused.status);
     assertEquals(0, limits().connections());
+  }
+
+  /**
+   * Payara, stopping, had taken the response's writer or stream of an upgrade before the filter
+   * refused it (seen: getWriter threw IllegalStateException out of the filter, and Grizzly failed
+   * the connection). The refusal's status and text still go out through whichever is left.
+   */
+  @Test
+  void aRefusalAnswersWhateverTheContainerTookOfTheResponse() throws Exception {
+    server(Map.of("maxConnections", "1", "origins", "https://example.com:443"));
+    for (String taken : new String[] {"stream", "writer"}) {
+      Upgrade refused = new Upgrade("198.51.100.1").header("Origin", "https://other.example");
+      refused.taken = taken;
+      refused.accepted(true);
+      assertEquals(403, refused.status, taken);
+      assertTrue(refused.body.toString().contains("Invalid origin"), taken + ": " + refused.body);
+      assertEquals(0, limits().connections());
+    }
   }
 
   @Test
