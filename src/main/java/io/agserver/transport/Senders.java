@@ -29,10 +29,15 @@ import java.util.logging.Logger;
  * <p>A blocking write stalls its thread only while the client's TCP window is full (a client
  * that does not read). Meanwhile the others must not wait for it: the watchdog looks every
  * {@link #STALL_MS}; a write in progress for half that time or more is stuck. While sends
- * are queued, it keeps at least {@code core} threads that are not stuck, and twice as many as got
- * stuck since its previous look, so that clients that stop reading together (a fan-out fills all
- * their windows at once) get their threads within a few looks; with no write finished since its
- * previous look, it adds one at least. At most {@link #MAX_THREADS}. The same
+ * are queued, it keeps threads that are not stuck: at least {@code core}, twice as many as got
+ * stuck since its previous look, and {@code core} more than the sends waiting that are likely to
+ * get stuck too (the share of the sends taken since its previous look that got stuck, applied to
+ * the sends waiting), so that clients that stop reading together (a fan-out fills all their
+ * windows at once) get their threads within a look or two; with no write finished since its
+ * previous look, it adds one at least. At most {@link #MAX_THREADS}. The watchdog starts them
+ * itself, one after the other: started by the threads before them, side by side, a thousand new
+ * threads were runnable at once on the server's one core, and every other socket's sender waited
+ * its turn behind them (measured: README, Slow consumers, run 40). The same
  * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
  * stuck write is abandoned after the send time limit without a timer task per write, at most
  * {@link #ENDS_PER_PASS} per look. Every thread ends after {@link #IDLE_SECONDS} without work, so
@@ -97,6 +102,11 @@ final class Senders implements Executor {
   private volatile long progressAtNanos = System.nanoTime();
   /** Watchdog passes so far: how many periods something took, for tests. */
   private final AtomicLong passes = new AtomicLong();
+  /**
+   * Watchdog passes that asked for more than {@code core} threads (beyond topping up the threads
+   * kept free): how many rounds a wave took to get its threads, for tests.
+   */
+  private final AtomicLong growthPasses = new AtomicLong();
 
   /**
    * @param core threads kept while there is work (socketcluster.senderThreads)
@@ -149,6 +159,10 @@ final class Senders implements Executor {
     return passes.get();
   }
 
+  long growthPasses() {
+    return growthPasses.get();
+  }
+
   /**
    * What the senders are doing, for the liveness check: sends waiting with no write finished for
    * long means every sender is stuck in a write it cannot end and no thread can be added.
@@ -171,19 +185,21 @@ final class Senders implements Executor {
     return count;
   }
 
-  private void startThread() {
+  /** Whether a thread was started: false at {@link #MAX_THREADS} or when the factory refuses. */
+  private boolean startThread() {
     int count = threads.incrementAndGet();
     if (count > MAX_THREADS) {
       threads.decrementAndGet();
-      return;
+      return false;
     }
     Sender sender = new Sender();
     Thread thread = newThread(sender, "agserver-send-" + names.incrementAndGet());
     if (thread == null) {
       threads.decrementAndGet();
-      return;
+      return false;
     }
     thread.start();
+    return true;
   }
 
   /** A thread from the factory, or null when it refuses (a managed factory once the application stops). */
@@ -244,19 +260,30 @@ final class Senders implements Executor {
       if (progress) {
         progressAtNanos = System.nanoTime();
       }
-      if (!tasks.isEmpty() && idle.get() == 0) {
-        // Threads not stuck: at least core, and twice as many as got stuck since the previous
-        // pass, so that clients that stop reading together (a fan-out fills their windows at
-        // once) get their threads within a few passes, the pool doubling while the wave lasts,
-        // instead of every other socket's send waiting behind them. With no write finished for
-        // a whole period, one more at least (a write stuck before it was seen to be).
-        int start = Math.max(core, 2 * newlyStuck) - (threads.get() - stuck);
+      int queued = tasks.size();
+      if (queued > 0 && idle.get() == 0) {
+        // Threads not stuck: at least core; twice as many as got stuck since the previous pass;
+        // and core more than the sends waiting that will likely get stuck as well, estimated by
+        // the share of the sends taken in the period that got stuck. Clients that stop reading
+        // together (a fan-out fills their windows at once) queue a send each, ahead of every
+        // other socket's next one: once a period's sends all got stuck, the rest get their
+        // threads at the next pass instead of the pool doubling pass after pass while the others
+        // wait. With no write finished for a whole period, one more at least (a write stuck
+        // before it was seen to be).
+        long taken = (now - lastFinished) + newlyStuck;
+        long likelyStuck = taken == 0 ? 0 : (queued * (long) newlyStuck + taken - 1) / taken;
+        long wanted = Math.max(Math.max(core, 2L * newlyStuck), core + likelyStuck);
+        long start = wanted - (threads.get() - stuck);
         if (!progress) {
           start = Math.max(start, 1);
         }
-        start = Math.min(start, tasks.size()); // never more threads than sends waiting
-        for (; start > 0; start--) {
-          startThread();
+        start = Math.min(start, queued); // never more threads than sends waiting
+        if (start > core) {
+          growthPasses.incrementAndGet();
+        }
+        // Stops at the limit, or when the factory refuses: so it would the rest.
+        while (start > 0 && startThread()) {
+          start--;
         }
       }
       lastFinished = now;

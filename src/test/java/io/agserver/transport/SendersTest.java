@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
@@ -252,6 +253,11 @@ class SendersTest {
     assertTrue(first.stream().allMatch(name -> name.startsWith("older-")), "ended first: " + first);
   }
 
+  /**
+   * The reader waits for the threads of the stuck writes ahead of it: they must be asked for in
+   * one or two rounds (the watchdog passes that start threads), not in a round per doubling of
+   * the pool (5 rounds for 200 before the estimate of the sends likely to get stuck).
+   */
   private static void assertAReaderWaitsAFewPassesBehind(int stuck, boolean readersBetween) throws Exception {
     Senders senders = new Senders(4, TransportThreads::daemon);
     CountDownLatch release = new CountDownLatch(1);
@@ -265,10 +271,16 @@ class SendersTest {
         }
       }
       CountDownLatch reader = new CountDownLatch(1);
-      senders.execute(reader::countDown); // a client that reads, queued behind them
+      AtomicLong rounds = new AtomicLong(-1);
+      senders.execute(() -> { // a client that reads, queued behind them
+        rounds.set(senders.growthPasses());
+        reader.countDown();
+      });
       assertTrue(reader.await(50, TimeUnit.SECONDS), "the reader's write never got a thread");
       long passes = senders.watchdogPasses() - before;
       assertTrue(passes <= 20, "the reader's write waited " + passes + " watchdog passes behind " + stuck + " stuck writes");
+      assertTrue(rounds.get() <= 2, "the reader's write waited " + rounds.get() + " rounds of thread starts behind "
+          + stuck + " stuck writes");
       assertTrue(writing.await(10, TimeUnit.SECONDS), "every stuck write has its thread");
     } finally {
       release.countDown();
