@@ -37,7 +37,8 @@ import java.util.logging.Logger;
  * previous look, it adds one at least. At most {@link #MAX_THREADS}. The watchdog starts them
  * itself, one after the other: started by the threads before them, side by side, a thousand new
  * threads were runnable at once on the server's one core, and every other socket's sender waited
- * its turn behind them (measured: README, Slow consumers, run 40). The same
+ * its turn behind them (measured: README, Slow consumers, run 40; four at a time did no better,
+ * run 43). The same
  * watchdog holds each write in progress to its transport's deadlines ({@link Watched}), so a
  * stuck write is abandoned after the send time limit without a timer task per write, at most
  * {@link #ENDS_PER_PASS} per look. Every thread ends after {@link #IDLE_SECONDS} without work, so
