@@ -53,6 +53,11 @@ final class Senders implements Executor {
   private static final Logger LOG = Logger.getLogger(Senders.class.getName());
 
   static final long STALL_MS = 50;
+  /**
+   * A write in progress this long is held by a client that does not read (a write to one that
+   * reads takes microseconds). Half a period, so that a thread started at one look and caught by
+   * such a client right away counts at the next.
+   */
   private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MS) / 2;
   static final int MAX_THREADS = 1024;
   static final long IDLE_SECONDS = 30;
@@ -92,7 +97,10 @@ final class Senders implements Executor {
   private final AtomicInteger names = new AtomicInteger();
   /** Tasks finished so far: the watchdog's measure of progress. */
   private final AtomicLong finished = new AtomicLong();
+  /** Tasks taken by a sender so far: what the watchdog's estimate of the stuck share is out of. */
+  private final AtomicLong taken = new AtomicLong();
   private final AtomicBoolean factoryFailureLogged = new AtomicBoolean();
+  private final AtomicBoolean startFailureLogged = new AtomicBoolean();
   private final Object watchdogLock = new Object();
   private volatile Thread watchdog;
   /**
@@ -199,7 +207,17 @@ final class Senders implements Executor {
       threads.decrementAndGet();
       return false;
     }
-    thread.start();
+    try {
+      thread.start();
+    } catch (OutOfMemoryError e) {
+      // "unable to create native thread": the process's or the container's thread limit. The
+      // threads there are go on; a thread lost here would leave the count wrong for good.
+      threads.decrementAndGet();
+      if (startFailureLogged.compareAndSet(false, true)) {
+        LOG.log(Level.WARNING, "A sender thread could not be started; writes wait for the ones there are", e);
+      }
+      return false;
+    }
     return true;
   }
 
@@ -243,7 +261,8 @@ final class Senders implements Executor {
    */
   private void watch() {
     long lastFinished = finished.get();
-    int stuckBefore = 0;
+    long lastTaken = taken.get();
+    long lastLook = System.nanoTime();
     while (true) {
       try {
         Thread.sleep(STALL_MS);
@@ -253,41 +272,61 @@ final class Senders implements Executor {
         }
         return;
       }
-      long now = finished.get();
-      int stuck = stuckWrites();
-      int newlyStuck = Math.max(0, stuck - stuckBefore);
-      stuckBefore = stuck;
-      boolean progress = now != lastFinished || tasks.isEmpty();
+      long finishedNow = finished.get();
+      long takenNow = taken.get();
+      long look = System.nanoTime();
+      int stuck = 0;
+      int newlyStuck = 0; // crossed the mark since the previous look: writes ended meanwhile do not hide them
+      for (Sender sender : live) {
+        if (sender.writing != null) {
+          long since = sender.writingSince;
+          if (look - since >= STUCK_NANOS) {
+            stuck++;
+            if (lastLook - since < STUCK_NANOS) {
+              newlyStuck++;
+            }
+          }
+        }
+      }
+      boolean progress = finishedNow != lastFinished || tasks.isEmpty();
       if (progress) {
         progressAtNanos = System.nanoTime();
       }
       int queued = tasks.size();
       if (queued > 0 && idle.get() == 0) {
-        // Threads not stuck: at least core; twice as many as got stuck since the previous pass;
+        // Threads not stuck: at least core; twice as many as got stuck since the previous look;
         // and core more than the sends waiting that will likely get stuck as well, estimated by
         // the share of the sends taken in the period that got stuck. Clients that stop reading
         // together (a fan-out fills their windows at once) queue a send each, ahead of every
         // other socket's next one: once a period's sends all got stuck, the rest get their
-        // threads at the next pass instead of the pool doubling pass after pass while the others
-        // wait. With no write finished for a whole period, one more at least (a write stuck
-        // before it was seen to be).
-        long taken = (now - lastFinished) + newlyStuck;
-        long likelyStuck = taken == 0 ? 0 : (queued * (long) newlyStuck + taken - 1) / taken;
+        // threads at the next look instead of the pool doubling look after look while the
+        // others wait. The share is trusted from 2 * core sends taken on: a few slow clients at
+        // the head of a fan-out, or a pause of the JVM, would otherwise look like a thousand
+        // (the doubling handles those). With no write finished for a whole period, one more
+        // at least (a write stuck before it was seen to be).
+        long takenInPeriod = takenNow - lastTaken;
+        long likelyStuck = 0;
+        if (newlyStuck > 0 && takenInPeriod >= 2L * core) {
+          long share = Math.min(newlyStuck, takenInPeriod); // some were taken in the period before
+          likelyStuck = (queued * share + takenInPeriod - 1) / takenInPeriod;
+        }
         long wanted = Math.max(Math.max(core, 2L * newlyStuck), core + likelyStuck);
         long start = wanted - (threads.get() - stuck);
         if (!progress) {
           start = Math.max(start, 1);
         }
         start = Math.min(start, queued); // never more threads than sends waiting
-        if (start > core) {
+        int started = 0;
+        while (started < start && startThread()) {
+          started++; // stops at the limit, or when the factory refuses: it would refuse the rest too
+        }
+        if (started > core) {
           growthPasses.incrementAndGet();
         }
-        // Stops at the limit, or when the factory refuses: so it would the rest.
-        while (start > 0 && startThread()) {
-          start--;
-        }
       }
-      lastFinished = now;
+      lastFinished = finishedNow;
+      lastTaken = takenNow;
+      lastLook = look;
       passes.incrementAndGet();
       checkWrites();
       boolean done;
@@ -304,22 +343,6 @@ final class Senders implements Executor {
         return;
       }
     }
-  }
-
-  /**
-   * Senders in one write for half a period or more: held by a client that does not read (a
-   * write to one that reads takes microseconds). Half a period, so that a thread started at one
-   * pass and caught by such a client right away counts at the next. Watchdog only.
-   */
-  private int stuckWrites() {
-    long now = System.nanoTime();
-    int count = 0;
-    for (Sender sender : live) {
-      if (sender.writing != null && now - sender.writingSince >= STUCK_NANOS) {
-        count++;
-      }
-    }
-    return count;
   }
 
   private void checkWrites() {
@@ -383,6 +406,7 @@ final class Senders implements Executor {
             continue;
           }
           inlineWrites = 0;
+          taken.incrementAndGet();
           try {
             task.run();
           } catch (RuntimeException e) {

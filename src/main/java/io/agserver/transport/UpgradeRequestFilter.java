@@ -162,6 +162,9 @@ public final class UpgradeRequestFilter implements Filter {
    * loaded before (no limit was ever reached) could not be read then.
    */
   private static void refuseForLimit(HttpServletResponse response, int status, String message) throws IOException {
+    if (response.isCommitted()) {
+      return; // the container answered already: nothing can be added to it
+    }
     response.setStatus(status);
     response.setHeader("Retry-After", Integer.toString(ConnectionLimits.RETRY_AFTER_SECONDS));
     writeBody(response, message);
@@ -172,6 +175,9 @@ public final class UpgradeRequestFilter implements Filter {
   }
 
   private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
+    if (response.isCommitted()) {
+      return; // the container answered already: nothing can be added to it
+    }
     response.setStatus(status);
     writeBody(response, message);
   }
@@ -180,19 +186,22 @@ public final class UpgradeRequestFilter implements Filter {
    * The refusal's text, through the response's output stream: Payara, while it stops, has been
    * seen to have taken the stream of an upgrade request already (getWriter then threw
    * IllegalStateException out of the filter, and Grizzly failed the connection). The status says
-   * what matters; the text goes out only when the response still takes one.
+   * what matters; the text goes out only when the response still takes one, and a connection
+   * already gone (the runtime stopping) fails nothing here.
    */
-  private static void writeBody(HttpServletResponse response, String message) throws IOException {
+  private static void writeBody(HttpServletResponse response, String message) {
     response.setContentType("text/plain;charset=UTF-8");
     byte[] body = message.getBytes(StandardCharsets.UTF_8);
     try {
-      response.getOutputStream().write(body);
-    } catch (IllegalStateException streamTaken) {
       try {
-        response.getWriter().write(message); // a filter before this one took the writer
-      } catch (IllegalStateException writerTaken) {
-        // Neither is ours to take: the status alone answers.
+        response.getOutputStream().write(body);
+      } catch (IllegalStateException streamTaken) {
+        // A filter before this one took the writer: its encoding stands (ISO-8859-1 unless it set
+        // one), so a character beyond it comes out as '?'.
+        response.getWriter().write(message);
       }
+    } catch (IOException gone) {
+      // The client or the runtime closed the connection: the refusal has no one to reach.
     }
   }
 

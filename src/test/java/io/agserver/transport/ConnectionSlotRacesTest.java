@@ -147,6 +147,7 @@ class ConnectionSlotRacesTest {
               yield null;
             }
             case "getStatus" -> status;
+            case "isCommitted" -> false;
             case "setHeader" -> {
               responseHeaders.put((String) args[0], (String) args[1]);
               yield null;
