@@ -97,8 +97,6 @@ final class Senders implements Executor {
   private final AtomicInteger names = new AtomicInteger();
   /** Tasks finished so far: the watchdog's measure of progress. */
   private final AtomicLong finished = new AtomicLong();
-  /** Tasks taken by a sender so far: what the watchdog's estimate of the stuck share is out of. */
-  private final AtomicLong taken = new AtomicLong();
   private final AtomicBoolean factoryFailureLogged = new AtomicBoolean();
   private final AtomicBoolean startFailureLogged = new AtomicBoolean();
   private final Object watchdogLock = new Object();
@@ -261,7 +259,7 @@ final class Senders implements Executor {
    */
   private void watch() {
     long lastFinished = finished.get();
-    long lastTaken = taken.get();
+    long lastTaken = lastFinished;
     long lastLook = System.nanoTime();
     while (true) {
       try {
@@ -273,11 +271,14 @@ final class Senders implements Executor {
         return;
       }
       long finishedNow = finished.get();
-      long takenNow = taken.get();
       long look = System.nanoTime();
       int stuck = 0;
       int newlyStuck = 0; // crossed the mark since the previous look: writes ended meanwhile do not hide them
+      long takenNow = finishedNow; // every task taken has finished or is running
       for (Sender sender : live) {
+        if (sender.busy) {
+          takenNow++;
+        }
         if (sender.writing != null) {
           long since = sender.writingSince;
           if (look - since >= STUCK_NANOS) {
@@ -380,6 +381,11 @@ final class Senders implements Executor {
   private final class Sender implements Runnable {
 
     int inlineWrites;
+    /**
+     * Running a task: with the tasks finished, what the watchdog counts the tasks taken by (a
+     * field of each sender's own, not one more counter every send would write).
+     */
+    volatile boolean busy;
     volatile Watched writing;
     /** When the write in progress began (System.nanoTime); the sender's own, read by the watchdog. */
     volatile long writingSince;
@@ -406,7 +412,7 @@ final class Senders implements Executor {
             continue;
           }
           inlineWrites = 0;
-          taken.incrementAndGet();
+          busy = true;
           try {
             task.run();
           } catch (RuntimeException e) {
@@ -415,6 +421,7 @@ final class Senders implements Executor {
             writing = null;
           }
           finished.incrementAndGet();
+          busy = false;
         }
       } catch (InterruptedException e) {
         // Ends the thread (a managed thread is interrupted when its application stops).
