@@ -311,7 +311,7 @@ final class Senders implements Executor {
           long share = Math.min(newlyStuck, takenInPeriod); // some were taken in the period before
           likelyStuck = (queued * share + takenInPeriod - 1) / takenInPeriod;
         }
-        long wanted = Math.max(Math.max(core, 2L * newlyStuck), core + likelyStuck);
+        long wanted = Math.max(2L * newlyStuck, core + likelyStuck);
         long start = wanted - (threads.get() - stuck);
         if (!progress) {
           start = Math.max(start, 1);

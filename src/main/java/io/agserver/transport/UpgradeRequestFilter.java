@@ -161,20 +161,16 @@ public final class UpgradeRequestFilter implements Filter {
    * signatures when it stops the application, after the archive may be gone, and a class never
    * loaded before (no limit was ever reached) could not be read then.
    */
-  private static void refuseForLimit(HttpServletResponse response, int status, String message) throws IOException {
-    if (response.isCommitted()) {
-      return; // the container answered already: nothing can be added to it
-    }
-    response.setStatus(status);
+  private static void refuseForLimit(HttpServletResponse response, int status, String message) {
     response.setHeader("Retry-After", Integer.toString(ConnectionLimits.RETRY_AFTER_SECONDS));
-    writeBody(response, message);
+    refuse(response, status, message);
   }
 
-  private static void refuse(HttpServletResponse response, int status, Throwable error) throws IOException {
+  private static void refuse(HttpServletResponse response, int status, Throwable error) {
     refuse(response, status, error == null || error.getMessage() == null ? "" : error.getMessage());
   }
 
-  private static void refuse(HttpServletResponse response, int status, String message) throws IOException {
+  private static void refuse(HttpServletResponse response, int status, String message) {
     if (response.isCommitted()) {
       return; // the container answered already: nothing can be added to it
     }
