@@ -2,6 +2,7 @@ package io.agserver.transport;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +77,9 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
   private final long sendTimeoutNanos;
   private final long closeTimeoutNanos;
   private final Function<Session, WriteInterrupter.Outcome> interrupter;
+  /** Where a send waits for the client's window while writes get stuck; null: on a sender. */
+  private final WindowWatch watch;
+  private final SocketChannel channel;
   private final Object lock = new Object();
   // Guarded by lock. OutboundQueue has at most one send in flight.
   private boolean sending;
@@ -97,13 +101,29 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
   JakartaTransport(Session session, TransportThreads threads) {
     this(session, threads.senders, threads.closer, threads.sendTimeoutMillis, CLOSE_TIMEOUT_MS,
-        WriteInterrupter::interrupt);
+        WriteInterrupter::interrupt, threads.windowWatch, WriteInterrupter.libertyChannel(session));
   }
 
   /** @param interrupter ends a write past its deadline ({@link WriteInterrupter#interrupt}) */
   JakartaTransport(Session session, Senders senders, Executor closer, long sendTimeoutMillis,
       long closeTimeoutMillis, Function<Session, WriteInterrupter.Outcome> interrupter) {
+    this(session, senders, closer, sendTimeoutMillis, closeTimeoutMillis, interrupter, null, null);
+  }
+
+  /**
+   * @param watch where sends wait for a full window while writes get stuck, or null
+   * @param channel the session's connection, for the watch; null where the runtime hides it
+   */
+  JakartaTransport(Session session, Senders senders, Executor closer, long sendTimeoutMillis,
+      long closeTimeoutMillis, Function<Session, WriteInterrupter.Outcome> interrupter,
+      WindowWatch watch, SocketChannel channel) {
     this.session = session;
+    boolean watched = watch != null && channel != null && WindowProbe.available();
+    this.watch = watched ? watch : null;
+    this.channel = watched ? channel : null;
+    if (this.watch != null) {
+      senders.windowsWatched();
+    }
     this.senders = senders;
     this.closer = closer;
     this.sendTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(sendTimeoutMillis);
@@ -142,6 +162,16 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
         writeStartedNanos = System.nanoTime();
       }
     }
+    // A send to a connection whose send buffer has no room (a client that stopped reading) waits
+    // for it on the watch, so that it holds no sender. The time it waits there counts towards
+    // the send time limit.
+    if (watch != null && !WindowProbe.mayTakeData(channel) && watch.park(new ParkedSend(write, send))) {
+      return;
+    }
+    writeNow(write, send);
+  }
+
+  private void writeNow(Write write, long send) {
     Senders.beginWrite(this);
     Throwable error = null;
     try {
@@ -152,6 +182,38 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
       Senders.endWrite();
     }
     completed(error, send);
+  }
+
+  /** A send waiting on the {@link WindowWatch} for the client's window. */
+  private final class ParkedSend implements WindowWatch.Parked {
+    private final Write write;
+    private final long send;
+    private final long since = System.nanoTime();
+
+    ParkedSend(Write write, long send) {
+      this.write = write;
+      this.send = send;
+    }
+
+    @Override
+    public SocketChannel channel() {
+      return channel;
+    }
+
+    @Override
+    public void resume() {
+      senders.execute(() -> writeNow(write, send));
+    }
+
+    @Override
+    public boolean overdue(long nowNanos) {
+      return check(nowNanos);
+    }
+
+    @Override
+    public long sinceNanos() {
+      return since;
+    }
   }
 
   private void writeRetrying(Write write) throws IOException {

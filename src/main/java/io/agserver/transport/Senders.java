@@ -107,6 +107,11 @@ final class Senders implements Executor {
    * watchdogLock only.
    */
   private volatile long progressAtNanos = System.nanoTime();
+  /**
+   * Sends wait for full windows on a {@link WindowWatch} while writes get stuck: the watchdog
+   * then keeps no threads for the sends likely to get stuck, they will not hold one.
+   */
+  private volatile boolean windowsWatched;
   /** Watchdog passes so far: how many periods something took, for tests. */
   private final AtomicLong passes = new AtomicLong();
   /**
@@ -156,6 +161,13 @@ final class Senders implements Executor {
       startThread();
     }
     ensureWatchdog();
+  }
+
+  /** Transports park sends that find a full window on a {@link WindowWatch}. */
+  void windowsWatched() {
+    if (!windowsWatched) {
+      windowsWatched = true;
+    }
   }
 
   int threadCount() {
@@ -307,7 +319,7 @@ final class Senders implements Executor {
         // at least (a write stuck before it was seen to be).
         long takenInPeriod = takenNow - lastTaken;
         long likelyStuck = 0;
-        if (newlyStuck > 0 && takenInPeriod >= 2L * core) {
+        if (newlyStuck > 0 && takenInPeriod >= 2L * core && !windowsWatched) {
           long share = Math.min(newlyStuck, takenInPeriod); // some were taken in the period before
           likelyStuck = (queued * share + takenInPeriod - 1) / takenInPeriod;
         }

@@ -25,6 +25,8 @@ final class TransportThreads {
   static final int CLOSER_THREADS = 64;
 
   final Senders senders;
+  /** Where sends wait for a full TCP window while writes get stuck (Open Liberty). */
+  final WindowWatch windowWatch;
   final ThreadPoolExecutor closer;
   final long sendTimeoutMillis;
   /** Whether the threads are the container's managed ones. */
@@ -39,6 +41,7 @@ final class TransportThreads {
     this.managed = factory != null;
     ThreadFactory threads = factory != null ? factory : TransportThreads::daemon;
     this.senders = new Senders(senderThreads, threads);
+    this.windowWatch = new WindowWatch(threads);
     this.sendTimeoutMillis = sendTimeoutMillis;
     AtomicInteger count = new AtomicInteger();
     // Started on demand and gone after 30 s idle: an idle server keeps no closer thread.

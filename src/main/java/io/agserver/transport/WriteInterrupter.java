@@ -94,6 +94,31 @@ final class WriteInterrupter {
     return Outcome.OUTPUT_SHUT;
   }
 
+  /**
+   * The connection of an Open Liberty session, for the {@link WindowWatch} (the same path as
+   * {@link #shutLibertyOutput}); null on another runtime, or where that path is not there.
+   */
+  static java.nio.channels.SocketChannel libertyChannel(Session session) {
+    if (!isLiberty(session)) {
+      return null;
+    }
+    try {
+      Object impl = session.getClass().getMethod("getSessionImpl").invoke(session);
+      Object connection = field(field(impl, "connLink"), "tcpConnection");
+      Object channel = connection.getClass().getMethod("getSocketIOChannel").invoke(connection);
+      if (channel == null) {
+        return null;
+      }
+      Socket socket = (Socket) method(channel, "getSocket");
+      java.nio.channels.SocketChannel nio = socket.getChannel();
+      // Registering with a selector needs a non-blocking channel, which Liberty's always are.
+      return nio != null && !nio.isBlocking() ? nio : null;
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+      LOG.log(Level.FINE, "No channel for an Open Liberty session; its sends wait for the window on a sender", e);
+      return null;
+    }
+  }
+
   private static Outcome cannotReach(Throwable e) {
     if (LIBERTY_FAILURE_LOGGED.compareAndSet(false, true)) {
       LOG.log(Level.WARNING, "Cannot reach the TCP connection of an Open Liberty WebSocket session ("

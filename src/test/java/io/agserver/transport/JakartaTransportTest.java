@@ -36,20 +36,63 @@ class JakartaTransportTest {
   private final Senders senders = new Senders(2, TransportThreads::daemon);
   private final ExecutorService closer = Executors.newCachedThreadPool(TransportThreads::daemon);
 
+  private final WindowWatch watch = new WindowWatch(TransportThreads::daemon);
+  private final List<java.nio.channels.Channel> opened = new java.util.ArrayList<>();
+  private java.nio.channels.ServerSocketChannel listener;
+
   @AfterEach
-  void stop() {
+  void stop() throws IOException {
     closer.shutdownNow();
+    for (java.nio.channels.Channel channel : opened) {
+      channel.close();
+    }
+    if (listener != null) {
+      listener.close();
+    }
   }
 
-  private JakartaTransport transport(FakeSession fake, long sendTimeoutMillis, long closeTimeoutMillis,
-      Function<Session, WriteInterrupter.Outcome> interrupter) {
-    return new JakartaTransport(fake.session, senders, closer, sendTimeoutMillis, closeTimeoutMillis, interrupter);
+  /**
+   * A loopback connection whose server end ([0], non-blocking as a container's) stands for the
+   * session's; [1] is the client's. Filled: the client's window and the send buffer are full.
+   */
+  private java.nio.channels.SocketChannel[] connection(boolean filled) throws IOException {
+    if (listener == null) {
+      listener = java.nio.channels.ServerSocketChannel.open()
+          .bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+    }
+    java.nio.channels.SocketChannel client = java.nio.channels.SocketChannel.open();
+    client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
+    client.connect(listener.getLocalAddress());
+    java.nio.channels.SocketChannel server = listener.accept();
+    server.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 4096);
+    server.configureBlocking(false);
+    opened.add(client);
+    opened.add(server);
+    if (filled) {
+      java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
+      for (int zeros = 0; zeros < 3; ) {
+        if (server.write(chunk.clear()) == 0) {
+          zeros++;
+        }
+      }
+    }
+    return new java.nio.channels.SocketChannel[] {server, client};
   }
 
-  private static CompletableFuture<Throwable> sendText(JakartaTransport transport, String text) {
-    CompletableFuture<Throwable> done = new CompletableFuture<>();
-    transport.sendText(text, done::complete);
-    return done;
+  /** Reads whatever arrives on {@code client} until it closes. */
+  private static void drain(java.nio.channels.SocketChannel client) {
+    Thread reader = new Thread(() -> {
+      java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(1 << 16);
+      try {
+        while (client.read(sink.clear()) >= 0) {
+          // reads on
+        }
+      } catch (IOException e) {
+        // closed at the end of the test
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
   }
 
   @Test
@@ -104,6 +147,68 @@ class JakartaTransportTest {
     await().atMost(WAIT).until(() -> senders.writesInProgress() == 0);
     assertTrue(stuck.log.contains("write-failed"), "the held write ended: " + stuck.log);
     assertEquals(50, other.written.size());
+  }
+
+  /**
+   * A send to a connection that cannot take data waits on the window watch, not on a sender; one
+   * to a connection that can goes at once; the waiting one goes once its client reads.
+   */
+  @Test
+  void aSendToAFullWindowWaitsForItWithoutASender() throws Exception {
+    assertTrue(WindowProbe.available(), "surefire opens java.base/sun.nio.ch, as Liberty does");
+    java.nio.channels.SocketChannel[] full = connection(true);
+    FakeSession waiting = new FakeSession(true);
+    JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 60_000, 60_000,
+        WriteInterrupter::interrupt, watch, full[0]);
+    CompletableFuture<Throwable> sent = sendText(waits, "after the window opens");
+    await().atMost(WAIT).until(() -> watch.waiting() == 1);
+    long passes = watch.passes();
+    await().atMost(WAIT).until(() -> watch.passes() >= passes + 2);
+    assertTrue(waiting.log.isEmpty(), "written into a full window: " + waiting.log);
+    assertEquals(0, senders.writesInProgress(), "it holds no sender");
+
+    FakeSession reads = new FakeSession(true);
+    JakartaTransport goes = new JakartaTransport(reads.session, senders, closer, 60_000, 60_000,
+        WriteInterrupter::interrupt, watch, connection(false)[0]);
+    assertNull(sendText(goes, "at once").get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(List.of("at once"), reads.written);
+    assertEquals(1, watch.waiting());
+
+    drain(full[1]);
+    assertNull(sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(List.of("after the window opens"), waiting.written);
+    assertEquals(0, watch.waiting());
+  }
+
+  /** Open Liberty's way: past the limit, the waiting send fails, its output is shut, the close follows. */
+  @Test
+  void aSendWaitingForAFullWindowPastTheLimitFailsAndTheCloseFollows() throws Exception {
+    FakeSession waiting = new FakeSession(false);
+    waiting.hold(); // were it written, it would block: the window is full
+    JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 300, 30_000, session -> {
+      waiting.failWrites();
+      return WriteInterrupter.Outcome.OUTPUT_SHUT;
+    }, watch, connection(true)[0]);
+    CompletableFuture<Throwable> sent = sendText(waits, "never read");
+    AGError error = assertInstanceOf(AGError.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals("TimeoutError", error.name());
+    await().atMost(WAIT).until(() -> !waiting.closes.isEmpty());
+    assertEquals(1008, waiting.closes.get(0).getCloseCode().getCode());
+    assertEquals(List.of("write-start", "write-failed", "close:1008"), waiting.log);
+    assertEquals(0, watch.waiting());
+  }
+
+  /** Sends to connections with room never go through the watch. */
+  @Test
+  void sendsToAConnectionWithRoomAreWrittenWithoutTheWatch() throws Exception {
+    FakeSession fake = new FakeSession(true);
+    JakartaTransport transport = new JakartaTransport(fake.session, senders, closer, 60_000, 60_000,
+        WriteInterrupter::interrupt, watch, connection(false)[0]);
+    for (int i = 0; i < 20; i++) {
+      assertNull(sendText(transport, "m" + i).get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    }
+    assertEquals(20, fake.written.size());
+    assertEquals(0, watch.passes(), "the watch never ran");
   }
 
   /** The outbound queue sends its next frame from the previous one's completion, on the sender. */
