@@ -95,6 +95,17 @@ class JakartaTransportTest {
     reader.start();
   }
 
+  private JakartaTransport transport(FakeSession fake, long sendTimeoutMillis, long closeTimeoutMillis,
+      Function<Session, WriteInterrupter.Outcome> interrupter) {
+    return new JakartaTransport(fake.session, senders, closer, sendTimeoutMillis, closeTimeoutMillis, interrupter);
+  }
+
+  private static CompletableFuture<Throwable> sendText(JakartaTransport transport, String text) {
+    CompletableFuture<Throwable> done = new CompletableFuture<>();
+    transport.sendText(text, done::complete);
+    return done;
+  }
+
   @Test
   void sendsCompleteAndACloseWithNothingInFlightGoesAtOnce() throws Exception {
     FakeSession fake = new FakeSession(true);
