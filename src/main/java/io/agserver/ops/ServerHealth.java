@@ -65,6 +65,7 @@ final class ServerHealth {
         .withData("writing", s.writing())
         .withData("queued", s.queued())
         .withData("stalledMs", s.stalledMillis())
+        .withData("waitingForWindow", s.waitingForWindow())
         .withData("limitMs", limit)
         .build();
   }

@@ -86,7 +86,7 @@ public final class AGBootstrap implements ServletContextListener {
     } catch (DeploymentException e) {
       throw new IllegalStateException("Cannot register the SocketCluster endpoint at " + path, e);
     }
-    connections.transportStarted(threads.senders::status);
+    connections.transportStarted(threads::status);
     return threads;
   }
 

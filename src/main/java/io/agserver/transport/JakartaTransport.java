@@ -26,6 +26,11 @@ import io.agserver.protocol.CloseCodes;
  * path), and the write is ended as the runtime allows ({@link WriteInterrupter}), so that a client
  * that stops reading holds a sender thread no longer than that. The senders' watchdog checks the
  * deadline ({@link #check}); there is no timer task per write.
+ *
+ * <p>On Open Liberty, a send to a connection whose send buffer has no room waits on the
+ * {@link WindowWatch} before it takes a sender ({@link WindowProbe}: one poll of the socket per
+ * send): a client that stopped reading holds no thread, and the time its send waits there counts
+ * towards the same limit, checked by the watch with the same {@link #check}.
  */
 final class JakartaTransport implements AGTransport, Senders.Watched {
 
@@ -122,7 +127,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
     this.watch = watched ? watch : null;
     this.channel = watched ? channel : null;
     if (this.watch != null) {
-      senders.windowsWatched();
+      senders.windowsWatchedBy(this.watch::healthy);
     }
     this.senders = senders;
     this.closer = closer;
@@ -207,7 +212,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
     @Override
     public boolean overdue(long nowNanos) {
-      return check(nowNanos);
+      return endIfOverdue(nowNanos, send);
     }
 
     @Override
@@ -287,10 +292,20 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
    */
   @Override
   public boolean check(long nowNanos) {
+    return endIfOverdue(nowNanos, 0);
+  }
+
+  /**
+   * Ends the send in flight if it is past a deadline: a write in progress on a sender
+   * ({@code parkedSend} 0), or a send waiting on the {@link WindowWatch} for the client's window
+   * (its generation), which is then never written: it fails as the write would have, after the
+   * callback and the end of the connection's output, and its close follows from there.
+   */
+  private boolean endIfOverdue(long nowNanos, long parkedSend) {
     Consumer<Throwable> timedOut = null;
     long elapsedMillis;
     synchronized (lock) {
-      if (!sending || abandoned || writeStartedNanos == 0) {
+      if (!sending || abandoned || writeStartedNanos == 0 || (parkedSend != 0 && parkedSend != generation)) {
         return false;
       }
       elapsedMillis = TimeUnit.NANOSECONDS.toMillis(nowNanos - writeStartedNanos);
@@ -312,25 +327,27 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
         }
       }
     }
-    // Off the watchdog: ending the write may block (a session close on Open Liberty waits for
-    // the write), and the callback runs the socket's failure path and application listeners.
-    if (timedOut == null) {
-      closer.execute(this::endWrite);
-      return true;
-    }
-    // The callback first, then the end of the write, in one task: ending the write closes the
-    // session (at once where a close ends it, or once the write fails), and a close that got
-    // there first would have the container report the connection closed before the socket
-    // learnt why, as a plain 1008 close instead of a send over the time limit (seen: a few of
-    // 1,000 clients that stopped reading together, uncounted as slow consumers).
+    // Off the watchdog and the watch: ending the write may block (a session close on Open Liberty
+    // waits for the write), and the callback runs the socket's failure path and application
+    // listeners. The callback first, then the end of the write, in one task: ending the write
+    // closes the session (at once where a close ends it, or once the write fails), and a close
+    // that got there first would have the container report the connection closed before the
+    // socket learnt why, as a plain 1008 close instead of a send over the time limit (seen: a few
+    // of 1,000 clients that stopped reading together, uncounted as slow consumers). A parked send
+    // completes in the same task, after both, for the same reason.
     Consumer<Throwable> failed = timedOut;
-    AGError error = AGError.timeout("Send timed out after " + elapsedMillis
+    AGError error = failed == null ? null : AGError.timeout("Send timed out after " + elapsedMillis
         + " ms (socketcluster.sendTimeout): the client does not read");
     closer.execute(() -> {
       try {
-        failed.accept(error);
+        if (failed != null) {
+          failed.accept(error);
+        }
       } finally {
         endWrite();
+        if (parkedSend != 0) {
+          completed(new IOException("The send was abandoned while it waited for the client to read"), parkedSend);
+        }
       }
     });
     return true;

@@ -18,6 +18,12 @@ import java.util.logging.Logger;
 /**
  * The threads that write frames with the session's blocking remote.
  *
+ * <p>On Open Liberty a send whose connection cannot take data (its send buffer full: a client
+ * that stopped reading) does not come here until it can: it waits on the {@link WindowWatch},
+ * holding no thread, and the watchdog's estimate below, the threads kept for sends likely to get
+ * stuck, is not applied while the watch works ({@link #windowsWatchedBy}). What follows is for the writes that still block
+ * (a frame larger than the room left, Payara, a JDK that does not open its poll to agserver).
+ *
  * <p>Why not the container's asynchronous remote: on Open Liberty an asynchronous send is queued
  * to the TCP channel's work queue, and a client's close frame is handled on a worker of that same
  * queue, which waits for the send in flight before it answers. When many clients close at once
@@ -111,7 +117,7 @@ final class Senders implements Executor {
    * Sends wait for full windows on a {@link WindowWatch} while writes get stuck: the watchdog
    * then keeps no threads for the sends likely to get stuck, they will not hold one.
    */
-  private volatile boolean windowsWatched;
+  private volatile java.util.function.BooleanSupplier windowsWatched;
   /** Watchdog passes so far: how many periods something took, for tests. */
   private final AtomicLong passes = new AtomicLong();
   /**
@@ -163,11 +169,16 @@ final class Senders implements Executor {
     ensureWatchdog();
   }
 
-  /** Transports park sends that find a full window on a {@link WindowWatch}. */
-  void windowsWatched() {
-    if (!windowsWatched) {
-      windowsWatched = true;
+  /** Transports park sends that find a full window on a {@link WindowWatch} while it is healthy. */
+  void windowsWatchedBy(java.util.function.BooleanSupplier healthy) {
+    if (windowsWatched == null) {
+      windowsWatched = healthy;
     }
+  }
+
+  private boolean windowsWatched() {
+    java.util.function.BooleanSupplier healthy = windowsWatched;
+    return healthy != null && healthy.getAsBoolean();
   }
 
   int threadCount() {
@@ -319,7 +330,7 @@ final class Senders implements Executor {
         // at least (a write stuck before it was seen to be).
         long takenInPeriod = takenNow - lastTaken;
         long likelyStuck = 0;
-        if (newlyStuck > 0 && takenInPeriod >= 2L * core && !windowsWatched) {
+        if (newlyStuck > 0 && takenInPeriod >= 2L * core && !windowsWatched()) {
           long share = Math.min(newlyStuck, takenInPeriod); // some were taken in the period before
           likelyStuck = (queued * share + takenInPeriod - 1) / takenInPeriod;
         }

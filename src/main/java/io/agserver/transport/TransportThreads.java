@@ -87,11 +87,19 @@ final class TransportThreads {
     return thread;
   }
 
+  /** The senders' state, with the sends waiting for a client's window, for the liveness check. */
+  io.agserver.core.SenderStatus status() {
+    io.agserver.core.SenderStatus s = senders.status();
+    return new io.agserver.core.SenderStatus(s.threads(), s.writing(), s.queued(), s.stalledMillis(),
+        windowWatch.waiting());
+  }
+
   /**
    * The application stops: closes already asked for still go out, later ones are dropped; sender
    * threads end when idle (managed ones are also interrupted by the container).
    */
   void shutdown() {
+    windowWatch.shutdown();
     closer.shutdown();
   }
 }

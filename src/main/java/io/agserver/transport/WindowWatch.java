@@ -56,7 +56,8 @@ final class WindowWatch {
     void resume();
 
     /**
-     * Ends it if it is past a deadline (it then fails, as a write would have); must not block.
+     * Ends it if it is past a deadline: it then fails without being written, as its write would
+     * have, and is not resumed. Must not block.
      *
      * @return whether it ended
      */
@@ -79,9 +80,39 @@ final class WindowWatch {
   private final Set<Parked> parked = new LinkedHashSet<>();
   private long passes;
   private volatile long passesSeen;
+  private long lastDeadlinesNanos;
 
   WindowWatch(ThreadFactory threadFactory) {
     this.threadFactory = threadFactory;
+  }
+
+  /** Whether sends can wait here: false once the watch failed or the application stopped. */
+  boolean healthy() {
+    synchronized (lifecycle) {
+      return !failed;
+    }
+  }
+
+  /**
+   * The application stops: sends waiting here are written now (their connections are being
+   * closed), later ones are written without waiting, and the selector is closed.
+   */
+  void shutdown() {
+    Selector own;
+    boolean running;
+    synchronized (lifecycle) {
+      failed = true;
+      own = selector;
+      running = thread != null;
+    }
+    if (own == null) {
+      return;
+    }
+    if (running) {
+      own.wakeup(); // the thread sees failed, resumes what waits and closes the selector
+    } else {
+      close(own);
+    }
   }
 
   /** Sends waiting here now. */
@@ -150,15 +181,22 @@ final class WindowWatch {
           own.select(Senders.STALL_MS);
         } catch (IOException e) {
           LOG.log(Level.WARNING, "The window watch's selector failed; parked sends are written now", e);
-          synchronized (lifecycle) {
-            failed = true;
-          }
-          resumeAll(own);
+          stop(own);
+          return;
+        }
+        // A managed thread is interrupted when its application stops (and an interrupted thread's
+        // select returns at once, for ever); shutdown() sets failed.
+        if (Thread.interrupted() || !healthy()) {
+          stop(own);
           return;
         }
         resumeReady(own);
         admitArrivals(own);
-        endOverdue(own);
+        long now = System.nanoTime();
+        if (now - lastDeadlinesNanos >= TimeUnit.MILLISECONDS.toNanos(Senders.STALL_MS)) {
+          lastDeadlinesNanos = now; // once a period, however often sends wake the selector
+          endOverdue(own, now);
+        }
         passesSeen = ++passes;
         if (!parked.isEmpty()) {
           idleSince = System.nanoTime();
@@ -171,11 +209,17 @@ final class WindowWatch {
       }
     } catch (RuntimeException | Error e) {
       LOG.log(Level.WARNING, "The window watch failed; parked sends are written now", e);
-      synchronized (lifecycle) {
-        failed = true;
-      }
-      resumeAll(own);
+      stop(own);
     }
+  }
+
+  /** No more waiting here: what waits is written now, the selector closed, the thread gone. */
+  private void stop(Selector own) {
+    synchronized (lifecycle) {
+      failed = true;
+      thread = null;
+    }
+    resumeAll(own);
   }
 
   private void resumeReady(Selector own) {
@@ -192,9 +236,9 @@ final class WindowWatch {
 
   private void admitArrivals(Selector own) {
     for (Parked send; (send = arriving.poll()) != null; ) {
-      SocketChannel channel = send.channel();
-      SelectionKey key = channel.keyFor(own);
       try {
+        SocketChannel channel = send.channel();
+        SelectionKey key = channel.keyFor(own);
         if (key == null) {
           key = channel.register(own, SelectionKey.OP_WRITE, send);
         } else {
@@ -206,15 +250,19 @@ final class WindowWatch {
         // The connection is gone: its write fails at once.
         waiting.decrementAndGet();
         send.resume();
+      } catch (RuntimeException e) {
+        // A channel this selector cannot take: the send is written, as without the watch.
+        LOG.log(Level.FINE, "A send could not wait for its client's window", e);
+        waiting.decrementAndGet();
+        send.resume();
       }
     }
   }
 
-  private void endOverdue(Selector own) {
+  private void endOverdue(Selector own, long now) {
     if (parked.isEmpty()) {
       return;
     }
-    long now = System.nanoTime();
     List<Parked> gone = new ArrayList<>();
     List<Parked> candidates = new ArrayList<>(parked);
     if (candidates.size() > Senders.ENDS_PER_PASS) {
@@ -227,10 +275,9 @@ final class WindowWatch {
         gone.add(send); // closed under it: the container reports the close, the write fails
         continue;
       }
-      if (ended < Senders.ENDS_PER_PASS && send.overdue(now)) {
+      if (ended < Senders.ENDS_PER_PASS && overdue(send, now)) {
         ended++;
-        leave(key, send);
-        send.resume(); // its output is being shut: the write fails and the close follows
+        leave(key, send); // it fails without a write, and its close follows
       }
     }
     for (Parked send : gone) {
@@ -238,6 +285,15 @@ final class WindowWatch {
         waiting.decrementAndGet();
         send.resume();
       }
+    }
+  }
+
+  private static boolean overdue(Parked send, long now) {
+    try {
+      return send.overdue(now);
+    } catch (RuntimeException e) {
+      LOG.log(Level.FINE, "A parked send's deadline check failed", e);
+      return false;
     }
   }
 
@@ -282,6 +338,10 @@ final class WindowWatch {
       waiting.decrementAndGet();
       send.resume();
     }
+    close(own);
+  }
+
+  private static void close(Selector own) {
     try {
       own.close();
     } catch (IOException e) {

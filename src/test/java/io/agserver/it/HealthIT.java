@@ -74,7 +74,8 @@ class HealthIT {
 
     Map<?, ?> senders = checks.get("agserver-senders");
     assertEquals("UP", senders.get("status"));
-    assertEquals(Set.of("threads", "writing", "queued", "stalledMs", "limitMs"), data(senders).keySet());
+    assertEquals(Set.of("threads", "writing", "queued", "stalledMs", "waitingForWindow", "limitMs"),
+        data(senders).keySet());
     // Twice the default sendTimeout (20 s): the conformance application leaves it as it is.
     assertEquals(40_000L, data(senders).get("limitMs"));
   }

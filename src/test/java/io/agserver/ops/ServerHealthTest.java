@@ -135,7 +135,8 @@ class ServerHealthTest {
     senders.set(new SenderStatus(4, 4, 10, 2_001));
     HealthCheckResponse stuck = health.senders();
     assertEquals(HealthCheckResponse.Status.DOWN, stuck.getStatus());
-    assertEquals(Map.of("threads", 4L, "writing", 4L, "queued", 10L, "stalledMs", 2_001L, "limitMs", 2_000L), data(stuck));
+    assertEquals(Map.of("threads", 4L, "writing", 4L, "queued", 10L, "stalledMs", 2_001L, "waitingForWindow", 0L,
+        "limitMs", 2_000L), data(stuck));
   }
 
   @Test

@@ -42,6 +42,7 @@ class JakartaTransportTest {
 
   @AfterEach
   void stop() throws IOException {
+    watch.shutdown();
     closer.shutdownNow();
     for (java.nio.channels.Channel channel : opened) {
       channel.close();
@@ -191,13 +192,17 @@ class JakartaTransportTest {
     assertEquals(0, watch.waiting());
   }
 
-  /** Open Liberty's way: past the limit, the waiting send fails, its output is shut, the close follows. */
+  /**
+   * Open Liberty's way: past the limit, the waiting send fails without being written, the
+   * connection's output is shut, the close follows.
+   */
   @Test
   void aSendWaitingForAFullWindowPastTheLimitFailsAndTheCloseFollows() throws Exception {
+    assertTrue(WindowProbe.available(), "surefire opens java.base/sun.nio.ch, as Liberty does");
     FakeSession waiting = new FakeSession(false);
-    waiting.hold(); // were it written, it would block: the window is full
+    java.util.concurrent.atomic.AtomicInteger outputShut = new java.util.concurrent.atomic.AtomicInteger();
     JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 300, 30_000, session -> {
-      waiting.failWrites();
+      outputShut.incrementAndGet();
       return WriteInterrupter.Outcome.OUTPUT_SHUT;
     }, watch, connection(true)[0]);
     CompletableFuture<Throwable> sent = sendText(waits, "never read");
@@ -205,7 +210,24 @@ class JakartaTransportTest {
     assertEquals("TimeoutError", error.name());
     await().atMost(WAIT).until(() -> !waiting.closes.isEmpty());
     assertEquals(1008, waiting.closes.get(0).getCloseCode().getCode());
-    assertEquals(List.of("write-start", "write-failed", "close:1008"), waiting.log);
+    assertEquals(List.of("close:1008"), waiting.log, "never written");
+    assertEquals(1, outputShut.get());
+    assertEquals(0, watch.waiting());
+    assertTrue(watch.passes() > 0, "it waited on the watch");
+  }
+
+  /** A close while a send waits for the window waits for it, up to the close timeout. */
+  @Test
+  void aCloseWhileASendWaitsForTheWindowGoesPastTheCloseTimeout() throws Exception {
+    FakeSession waiting = new FakeSession(false);
+    JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 60_000, 300,
+        session -> WriteInterrupter.Outcome.OUTPUT_SHUT, watch, connection(true)[0]);
+    CompletableFuture<Throwable> sent = sendText(waits, "never read");
+    await().atMost(WAIT).until(() -> watch.waiting() == 1);
+    waits.close(4321, "bye");
+    assertInstanceOf(IOException.class, sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    await().atMost(WAIT).until(() -> !waiting.closes.isEmpty());
+    assertEquals(List.of("close:4321"), waiting.log, "the send was never written; the close followed");
     assertEquals(0, watch.waiting());
   }
 

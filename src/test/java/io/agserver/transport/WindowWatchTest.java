@@ -34,6 +34,7 @@ class WindowWatchTest {
 
   @AfterEach
   void close() throws IOException {
+    watch.shutdown();
     for (SocketChannel channel : opened) {
       channel.close();
     }
@@ -146,7 +147,7 @@ class WindowWatchTest {
   }
 
   @Test
-  void aSendPastItsDeadlineIsEndedAndResumedToFail() throws Exception {
+  void aSendPastItsDeadlineIsEndedWithoutBeingWritten() throws Exception {
     SocketChannel[] ends = connection();
     fill(ends[0]);
     Send send = new Send(ends[0], watch);
@@ -154,7 +155,35 @@ class WindowWatchTest {
     await().atMost(WAIT).until(() -> watch.passes() > 1);
     assertEquals(0, send.resumed.get());
     send.overdue = true;
+    await().atMost(WAIT).until(() -> watch.waiting() == 0);
+    assertTrue(send.endedAtPass >= 0);
+    long seen = watch.passes();
+    await().atMost(WAIT).until(() -> watch.passes() >= seen + 2);
+    assertEquals(0, send.resumed.get(), "an ended send is not written");
+  }
+
+  @Test
+  void aChannelTheSelectorCannotTakeIsWrittenAtOnce() throws Exception {
+    SocketChannel blocking = connection()[0];
+    blocking.configureBlocking(true); // a selector refuses it
+    Send send = new Send(blocking, watch);
+    assertTrue(watch.park(send));
     await().atMost(WAIT).until(() -> send.resumed.get() == 1);
+    assertEquals(0, watch.waiting());
+  }
+
+  @Test
+  void whenTheApplicationStopsWaitingSendsAreWrittenAndNoneWaitsAnyMore() throws Exception {
+    SocketChannel[] ends = connection();
+    fill(ends[0]);
+    Send send = new Send(ends[0], watch);
+    assertTrue(watch.park(send));
+    await().atMost(WAIT).until(() -> watch.passes() > 0);
+    assertTrue(watch.healthy());
+    watch.shutdown();
+    await().atMost(WAIT).until(() -> send.resumed.get() == 1);
+    assertFalse(watch.healthy());
+    assertFalse(watch.park(new Send(ends[0], watch)), "writes at once from now on");
     assertEquals(0, watch.waiting());
   }
 
@@ -183,7 +212,7 @@ class WindowWatchTest {
     for (Send send : sends) {
       assertTrue(watch.park(send));
     }
-    await().atMost(WAIT).until(() -> sends.stream().allMatch(s -> s.resumed.get() == 1));
+    await().atMost(WAIT).until(() -> sends.stream().allMatch(s -> s.endedAtPass >= 0));
     Map<Long, Integer> perPass = new ConcurrentHashMap<>();
     for (Send send : sends) {
       perPass.merge(send.endedAtPass, 1, Integer::sum);
