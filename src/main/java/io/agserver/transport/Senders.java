@@ -66,6 +66,8 @@ final class Senders implements Executor {
    */
   private static final long STUCK_NANOS = TimeUnit.MILLISECONDS.toNanos(STALL_MS) / 2;
   static final int MAX_THREADS = 1024;
+  /** How long after the last stuck write was seen sends still ask whether their window has room. */
+  static final long STUCK_LATELY_NANOS = TimeUnit.SECONDS.toNanos(5);
   static final long IDLE_SECONDS = 30;
   /**
    * Frames a sender writes inline in a row (one socket's queue, frame after frame) before the
@@ -118,6 +120,8 @@ final class Senders implements Executor {
    * then keeps no threads for the sends likely to get stuck, they will not hold one.
    */
   private volatile java.util.function.BooleanSupplier windowsWatched;
+  /** When the watchdog last saw a write stuck (System.nanoTime); 0: never. */
+  private volatile long stuckSeenNanos;
   /** Watchdog passes so far: how many periods something took, for tests. */
   private final AtomicLong passes = new AtomicLong();
   /**
@@ -174,6 +178,15 @@ final class Senders implements Executor {
     if (windowsWatched == null) {
       windowsWatched = healthy;
     }
+  }
+
+  /**
+   * Whether the watchdog saw a write stuck within the last {@link #STUCK_LATELY_NANOS}: clients
+   * that stop reading, whose next sends should not be written blind.
+   */
+  boolean writesStuckLately() {
+    long seen = stuckSeenNanos;
+    return seen != 0 && System.nanoTime() - seen < STUCK_LATELY_NANOS;
   }
 
   private boolean windowsWatched() {
@@ -311,6 +324,9 @@ final class Senders implements Executor {
             }
           }
         }
+      }
+      if (stuck > 0) {
+        stuckSeenNanos = look; // before any thread starts below: they ask before they write
       }
       boolean progress = finishedNow != lastFinished || tasks.isEmpty();
       if (progress) {

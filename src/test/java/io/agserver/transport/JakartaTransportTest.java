@@ -96,6 +96,16 @@ class JakartaTransportTest {
     reader.start();
   }
 
+  /** A write held past the watchdog's mark: the senders see writes getting stuck. */
+  private FakeSession writesGetStuck() {
+    FakeSession stuck = new FakeSession(true);
+    JakartaTransport transport = transport(stuck, 60_000, 60_000, session -> WriteInterrupter.Outcome.CLOSE_SESSION);
+    stuck.hold();
+    sendText(transport, "held");
+    await().atMost(WAIT).until(senders::writesStuckLately);
+    return stuck;
+  }
+
   private JakartaTransport transport(FakeSession fake, long sendTimeoutMillis, long closeTimeoutMillis,
       Function<Session, WriteInterrupter.Outcome> interrupter) {
     return new JakartaTransport(fake.session, senders, closer, sendTimeoutMillis, closeTimeoutMillis, interrupter);
@@ -162,12 +172,14 @@ class JakartaTransportTest {
   }
 
   /**
-   * A send to a connection that cannot take data waits on the window watch, not on a sender; one
-   * to a connection that can goes at once; the waiting one goes once its client reads.
+   * While writes get stuck, a send to a connection that cannot take data waits on the window
+   * watch, not on a sender; one to a connection that can goes at once; the waiting one goes once
+   * its client reads.
    */
   @Test
-  void aSendToAFullWindowWaitsForItWithoutASender() throws Exception {
+  void whileWritesGetStuckASendToAFullWindowWaitsForItWithoutASender() throws Exception {
     assertTrue(WindowProbe.available(), "surefire opens java.base/sun.nio.ch, as Liberty does");
+    FakeSession stuck = writesGetStuck();
     java.nio.channels.SocketChannel[] full = connection(true);
     FakeSession waiting = new FakeSession(true);
     JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 60_000, 60_000,
@@ -177,7 +189,7 @@ class JakartaTransportTest {
     long passes = watch.passes();
     await().atMost(WAIT).until(() -> watch.passes() >= passes + 2);
     assertTrue(waiting.log.isEmpty(), "written into a full window: " + waiting.log);
-    assertEquals(0, senders.writesInProgress(), "it holds no sender");
+    assertEquals(1, senders.writesInProgress(), "only the stuck write holds a sender");
 
     FakeSession reads = new FakeSession(true);
     JakartaTransport goes = new JakartaTransport(reads.session, senders, closer, 60_000, 60_000,
@@ -190,6 +202,7 @@ class JakartaTransportTest {
     assertNull(sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
     assertEquals(List.of("after the window opens"), waiting.written);
     assertEquals(0, watch.waiting());
+    stuck.release();
   }
 
   /**
@@ -199,6 +212,7 @@ class JakartaTransportTest {
   @Test
   void aSendWaitingForAFullWindowPastTheLimitFailsAndTheCloseFollows() throws Exception {
     assertTrue(WindowProbe.available(), "surefire opens java.base/sun.nio.ch, as Liberty does");
+    FakeSession stuck = writesGetStuck();
     FakeSession waiting = new FakeSession(false);
     java.util.concurrent.atomic.AtomicInteger outputShut = new java.util.concurrent.atomic.AtomicInteger();
     JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 300, 30_000, session -> {
@@ -214,11 +228,13 @@ class JakartaTransportTest {
     assertEquals(1, outputShut.get());
     assertEquals(0, watch.waiting());
     assertTrue(watch.passes() > 0, "it waited on the watch");
+    stuck.release();
   }
 
   /** A close while a send waits for the window waits for it, up to the close timeout. */
   @Test
   void aCloseWhileASendWaitsForTheWindowGoesPastTheCloseTimeout() throws Exception {
+    FakeSession stuck = writesGetStuck();
     FakeSession waiting = new FakeSession(false);
     JakartaTransport waits = new JakartaTransport(waiting.session, senders, closer, 60_000, 300,
         session -> WriteInterrupter.Outcome.OUTPUT_SHUT, watch, connection(true)[0]);
@@ -229,11 +245,13 @@ class JakartaTransportTest {
     await().atMost(WAIT).until(() -> !waiting.closes.isEmpty());
     assertEquals(List.of("close:4321"), waiting.log, "the send was never written; the close followed");
     assertEquals(0, watch.waiting());
+    stuck.release();
   }
 
-  /** Sends to connections with room never go through the watch. */
+  /** Sends to connections with room never go through the watch, even while writes get stuck. */
   @Test
   void sendsToAConnectionWithRoomAreWrittenWithoutTheWatch() throws Exception {
+    FakeSession stuck = writesGetStuck();
     FakeSession fake = new FakeSession(true);
     JakartaTransport transport = new JakartaTransport(fake.session, senders, closer, 60_000, 60_000,
         WriteInterrupter::interrupt, watch, connection(false)[0]);
@@ -241,6 +259,18 @@ class JakartaTransportTest {
       assertNull(sendText(transport, "m" + i).get(WAIT.toSeconds(), TimeUnit.SECONDS));
     }
     assertEquals(20, fake.written.size());
+    assertEquals(0, watch.passes(), "the watch never ran");
+    stuck.release();
+  }
+
+  /** With no write stuck, sends are written without asking, as the kernel takes them. */
+  @Test
+  void withNoWriteStuckASendIsWrittenWithoutAsking() throws Exception {
+    FakeSession fake = new FakeSession(true);
+    JakartaTransport transport = new JakartaTransport(fake.session, senders, closer, 60_000, 60_000,
+        WriteInterrupter::interrupt, watch, connection(true)[0]);
+    assertNull(sendText(transport, "written").get(WAIT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(List.of("written"), fake.written);
     assertEquals(0, watch.passes(), "the watch never ran");
   }
 
