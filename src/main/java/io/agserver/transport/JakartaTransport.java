@@ -84,7 +84,12 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
   private final Function<Session, WriteInterrupter.Outcome> interrupter;
   /** Where a send waits for the client's window while writes get stuck; null: on a sender. */
   private final WindowWatch watch;
-  private final SocketChannel channel;
+  /**
+   * The session's connection once looked up; written by the sender of the send in flight (one at
+   * a time, in order), read by the watch thread through a parked send.
+   */
+  private volatile SocketChannel channel;
+  private volatile boolean noChannel;
   private final Object lock = new Object();
   // Guarded by lock. OutboundQueue has at most one send in flight.
   private boolean sending;
@@ -106,7 +111,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
   JakartaTransport(Session session, TransportThreads threads) {
     this(session, threads.senders, threads.closer, threads.sendTimeoutMillis, CLOSE_TIMEOUT_MS,
-        WriteInterrupter::interrupt, threads.windowWatch, WriteInterrupter.libertyChannel(session));
+        WriteInterrupter::interrupt, WriteInterrupter.isLiberty(session) ? threads.windowWatch : null, null);
   }
 
   /** @param interrupter ends a write past its deadline ({@link WriteInterrupter#interrupt}) */
@@ -117,16 +122,16 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
 
   /**
    * @param watch where sends wait for a full window while writes get stuck, or null
-   * @param channel the session's connection, for the watch; null where the runtime hides it
+   * @param channel the session's connection, for the watch; null: looked up in the session when
+   *     first needed (by reflection, so not for every connection)
    */
   JakartaTransport(Session session, Senders senders, Executor closer, long sendTimeoutMillis,
       long closeTimeoutMillis, Function<Session, WriteInterrupter.Outcome> interrupter,
       WindowWatch watch, SocketChannel channel) {
     this.session = session;
-    boolean watched = watch != null && channel != null && WindowProbe.available();
-    this.watch = watched ? watch : null;
-    this.channel = watched ? channel : null;
-    if (this.watch != null) {
+    this.watch = watch != null && WindowProbe.available() ? watch : null;
+    this.channel = channel;
+    if (this.watch != null && channel != null) {
       senders.windowsWatchedBy(this.watch::healthy);
     }
     this.senders = senders;
@@ -173,11 +178,30 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
     // towards the send time limit. Only then: the poll costs a system call per send (13 % of the
     // server's CPU in a fan-out at 60,000 deliveries a second), and until writes get stuck the
     // kernel takes every write.
-    if (watch != null && (watch.waiting() > 0 || senders.writesStuckLately())
-        && !WindowProbe.mayTakeData(channel) && watch.park(new ParkedSend(write, send))) {
-      return;
+    if (watch != null && (watch.waiting() > 0 || senders.writesStuckLately())) {
+      SocketChannel connection = channel();
+      if (connection != null && !WindowProbe.mayTakeData(connection)
+          && watch.park(new ParkedSend(write, send, connection))) {
+        return;
+      }
     }
     writeNow(write, send);
+  }
+
+  /** The session's connection, or null where it cannot be reached. */
+  private SocketChannel channel() {
+    SocketChannel known = channel;
+    if (known != null || noChannel) {
+      return known;
+    }
+    known = WriteInterrupter.libertyChannel(session);
+    if (known == null) {
+      noChannel = true;
+    } else {
+      senders.windowsWatchedBy(watch::healthy);
+    }
+    channel = known;
+    return known;
   }
 
   private void writeNow(Write write, long send) {
@@ -197,16 +221,18 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
   private final class ParkedSend implements WindowWatch.Parked {
     private final Write write;
     private final long send;
+    private final SocketChannel connection;
     private final long since = System.nanoTime();
 
-    ParkedSend(Write write, long send) {
+    ParkedSend(Write write, long send, SocketChannel connection) {
       this.write = write;
       this.send = send;
+      this.connection = connection;
     }
 
     @Override
     public SocketChannel channel() {
-      return channel;
+      return connection;
     }
 
     @Override
