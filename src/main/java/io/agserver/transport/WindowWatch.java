@@ -71,6 +71,8 @@ final class WindowWatch {
   private final Queue<Parked> arriving = new ConcurrentLinkedQueue<>();
   /** Sends parked or arriving: whether sends should still wait here first. */
   private final AtomicInteger waiting = new AtomicInteger();
+  /** Sends that waited here so far. */
+  private final java.util.concurrent.atomic.AtomicLong parkedTotal = new java.util.concurrent.atomic.AtomicLong();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private Selector selector;
@@ -120,6 +122,11 @@ final class WindowWatch {
     return waiting.get();
   }
 
+  /** Sends that waited here so far. */
+  long parkedTotal() {
+    return parkedTotal.get();
+  }
+
   /** Passes of the watch thread so far, for tests. */
   long passes() {
     return passesSeen;
@@ -137,6 +144,7 @@ final class WindowWatch {
         return false;
       }
       waiting.incrementAndGet();
+      parkedTotal.incrementAndGet();
       arriving.offer(send);
       target = selector;
     }

@@ -56,6 +56,40 @@ class SendTimeoutIT {
     }
   }
 
+  /**
+   * Open Liberty: once one client's write is stuck, a second client that stops reading holds no
+   * sender: its send waits for its window on the window watch, and the send time limit cuts it
+   * off from there.
+   */
+  @Test
+  void aSecondClientThatStopsReadingWaitsForItsWindowWithoutASender() throws Exception {
+    try (RawWebSocket good = RawWebSocket.openWithReceiveBuffer(OriginIT.PATH, 0);
+        RawWebSocket first = RawWebSocket.openWithReceiveBuffer(OriginIT.PATH, 4096);
+        RawWebSocket second = RawWebSocket.openWithReceiveBuffer(OriginIT.PATH, 4096)) {
+      good.answerPings().handshake();
+      first.handshake();
+      second.handshake();
+      Map<?, ?> before = state(good);
+      int timeoutsBefore = number(before, "sendTimeouts");
+      long parkedBefore = ((Number) before.get("sendsParked")).longValue();
+
+      first.stopReading();
+      first.send("flood", Map.of("count", 200, "size", 64 * 1024));
+      await().atMost(BOUND).until(() -> Boolean.TRUE.equals(state(good).get("writesStuckLately")));
+      second.stopReading();
+      second.send("flood", Map.of("count", 4000, "size", 1024));
+
+      await().atMost(BOUND).pollInterval(Duration.ofMillis(100)).until(() -> {
+        Map<?, ?> state = state(good);
+        return number(state, "sendTimeouts") >= timeoutsBefore + 2 && number(state, "writesInProgress") == 0
+            && number(state, "waitingForWindow") == 0;
+      });
+      assertTrue(((Number) state(good).get("sendsParked")).longValue() > parkedBefore,
+          "the second client's send waited for its window on the watch");
+      assertEquals("still served", good.call("echo", "still served"));
+    }
+  }
+
   private static Map<?, ?> state(RawWebSocket ws) throws Exception {
     return (Map<?, ?>) ws.call("transportState", null);
   }

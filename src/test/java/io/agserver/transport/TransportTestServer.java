@@ -90,6 +90,9 @@ public final class TransportTestServer implements ServletContextListener {
       state.put("clients", server.clientsCount());
       state.put("writesInProgress", threads.senders.writesInProgress());
       state.put("senderThreads", threads.senders.threadCount());
+      state.put("writesStuckLately", threads.senders.writesStuckLately());
+      state.put("waitingForWindow", threads.windowWatch.waiting());
+      state.put("sendsParked", threads.windowWatch.parkedTotal());
       state.put("sendTimeouts", sendTimeouts.get());
       state.put("managedThreads", threads.managed);
       request.end(state);
