@@ -37,63 +37,17 @@ class JakartaTransportTest {
   private final ExecutorService closer = Executors.newCachedThreadPool(TransportThreads::daemon);
 
   private final WindowWatch watch = new WindowWatch(TransportThreads::daemon);
-  private final List<java.nio.channels.Channel> opened = new java.util.ArrayList<>();
-  private java.nio.channels.ServerSocketChannel listener;
+  private final LoopbackConnections connections = new LoopbackConnections();
 
   @AfterEach
   void stop() throws IOException {
     watch.shutdown();
     closer.shutdownNow();
-    for (java.nio.channels.Channel channel : opened) {
-      channel.close();
-    }
-    if (listener != null) {
-      listener.close();
-    }
+    connections.close();
   }
 
-  /**
-   * A loopback connection whose server end ([0], non-blocking as a container's) stands for the
-   * session's; [1] is the client's. Filled: the client's window and the send buffer are full.
-   */
   private java.nio.channels.SocketChannel[] connection(boolean filled) throws IOException {
-    if (listener == null) {
-      listener = java.nio.channels.ServerSocketChannel.open()
-          .bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
-    }
-    java.nio.channels.SocketChannel client = java.nio.channels.SocketChannel.open();
-    client.setOption(java.net.StandardSocketOptions.SO_RCVBUF, 4096);
-    client.connect(listener.getLocalAddress());
-    java.nio.channels.SocketChannel server = listener.accept();
-    server.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 4096);
-    server.configureBlocking(false);
-    opened.add(client);
-    opened.add(server);
-    if (filled) {
-      java.nio.ByteBuffer chunk = java.nio.ByteBuffer.allocate(8192);
-      for (int zeros = 0; zeros < 3; ) {
-        if (server.write(chunk.clear()) == 0) {
-          zeros++;
-        }
-      }
-    }
-    return new java.nio.channels.SocketChannel[] {server, client};
-  }
-
-  /** Reads whatever arrives on {@code client} until it closes. */
-  private static void drain(java.nio.channels.SocketChannel client) {
-    Thread reader = new Thread(() -> {
-      java.nio.ByteBuffer sink = java.nio.ByteBuffer.allocate(1 << 16);
-      try {
-        while (client.read(sink.clear()) >= 0) {
-          // reads on
-        }
-      } catch (IOException e) {
-        // closed at the end of the test
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
+    return connections.open(filled);
   }
 
   /** A write held past the watchdog's mark: the senders see writes getting stuck. */
@@ -198,7 +152,7 @@ class JakartaTransportTest {
     assertEquals(List.of("at once"), reads.written);
     assertEquals(1, watch.waiting());
 
-    drain(full[1]);
+    LoopbackConnections.drain(full[1]);
     assertNull(sent.get(WAIT.toSeconds(), TimeUnit.SECONDS));
     assertEquals(List.of("after the window opens"), waiting.written);
     assertEquals(0, watch.waiting());

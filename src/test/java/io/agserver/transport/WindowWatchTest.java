@@ -6,18 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -29,46 +23,20 @@ class WindowWatchTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private final WindowWatch watch = new WindowWatch(TransportThreads::daemon);
-  private final List<SocketChannel> opened = new ArrayList<>();
-  private ServerSocketChannel listener;
+  private final LoopbackConnections connections = new LoopbackConnections();
 
   @AfterEach
   void close() throws IOException {
     watch.shutdown();
-    for (SocketChannel channel : opened) {
-      channel.close();
-    }
-    if (listener != null) {
-      listener.close();
-    }
+    connections.close();
   }
 
-  /** A connection: [0] the server's end (non-blocking, as a container's), [1] the client's. */
   private SocketChannel[] connection() throws IOException {
-    if (listener == null) {
-      listener = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    }
-    SocketChannel client = SocketChannel.open();
-    client.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
-    client.connect(listener.getLocalAddress());
-    SocketChannel server = listener.accept();
-    server.setOption(StandardSocketOptions.SO_SNDBUF, 4096);
-    server.configureBlocking(false);
-    opened.add(client);
-    opened.add(server);
-    return new SocketChannel[] {server, client};
+    return connections.open(false);
   }
 
-  /** Writes to the server's end until the client's window and the send buffer are full. */
   private static void fill(SocketChannel server) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocate(8192);
-    int zeros = 0;
-    while (zeros < 3) {
-      chunk.clear();
-      if (server.write(chunk) == 0) {
-        zeros++;
-      }
-    }
+    LoopbackConnections.fill(server);
   }
 
   private static final class Send implements WindowWatch.Parked {
@@ -128,22 +96,9 @@ class WindowWatchTest {
     assertEquals(0, send.resumed.get(), "resumed while the client's window was full");
     assertEquals(1, watch.waiting());
 
-    ByteBuffer sink = ByteBuffer.allocate(1 << 20);
-    AtomicBoolean reading = new AtomicBoolean(true);
-    Thread reader = new Thread(() -> {
-      try {
-        while (reading.get() && ends[1].read(sink.clear()) >= 0) {
-          // drains the connection
-        }
-      } catch (IOException e) {
-        // closed at the end of the test
-      }
-    });
-    reader.setDaemon(true);
-    reader.start();
+    LoopbackConnections.drain(ends[1]);
     await().atMost(WAIT).until(() -> send.resumed.get() == 1);
     assertEquals(0, watch.waiting());
-    reading.set(false);
   }
 
   @Test
