@@ -129,7 +129,7 @@ final class JakartaTransport implements AGTransport, Senders.Watched {
       long closeTimeoutMillis, Function<Session, WriteInterrupter.Outcome> interrupter,
       WindowWatch watch, SocketChannel channel) {
     this.session = session;
-    this.watch = watch != null && WindowProbe.available() ? watch : null;
+    this.watch = watch != null && WindowProbe.availableOrWarn() ? watch : null;
     this.channel = channel;
     if (this.watch != null && channel != null) {
       senders.windowsWatchedBy(this.watch::healthy);

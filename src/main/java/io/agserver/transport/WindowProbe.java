@@ -60,7 +60,22 @@ final class WindowProbe {
 
   private WindowProbe() {}
 
+  private static final java.util.concurrent.atomic.AtomicBoolean UNAVAILABLE_LOGGED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
   static boolean available() {
+    return POLL != null;
+  }
+
+  /**
+   * Whether sends can ask; if not, says once why a client that stops reading will hold a sender
+   * thread (Open Liberty's launcher opens the package: a JVM started otherwise does not).
+   */
+  static boolean availableOrWarn() {
+    if (POLL == null && UNAVAILABLE_LOGGED.compareAndSet(false, true)) {
+      LOG.warning("The JDK's sun.nio.ch is not open to agserver (--add-opens java.base/sun.nio.ch=ALL-UNNAMED):"
+          + " a send to a client that stopped reading holds a sender thread until socketcluster.sendTimeout");
+    }
     return POLL != null;
   }
 
