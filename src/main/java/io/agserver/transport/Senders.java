@@ -12,17 +12,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The threads that write frames with the session's blocking remote.
  *
- * <p>On Open Liberty a send whose connection cannot take data (its send buffer full: a client
- * that stopped reading) does not come here until it can: it waits on the {@link WindowWatch},
- * holding no thread, and the watchdog's estimate below, the threads kept for sends likely to get
- * stuck, is not applied while the watch works ({@link #windowsWatchedBy}). What follows is for the writes that still block
- * (a frame larger than the room left, Payara, a JDK that does not open its poll to agserver).
+ * <p>On Open Liberty, while writes get stuck, a sender does not write a send whose connection
+ * cannot take data (its send buffer full: a client that stopped reading): the send waits on the
+ * {@link WindowWatch}, holding no thread, and comes back once it can. The watchdog's estimate
+ * below, the threads kept for sends likely to get stuck, is then not applied
+ * ({@link #windowsWatchedBy}). What follows is for the writes that still block: the ones under
+ * way when the windows fill, a frame larger than the room left, Payara, a JDK that does not
+ * open its poll to agserver.
  *
  * <p>Why not the container's asynchronous remote: on Open Liberty an asynchronous send is queued
  * to the TCP channel's work queue, and a client's close frame is handled on a worker of that same
@@ -119,7 +122,7 @@ final class Senders implements Executor {
    * Sends wait for full windows on a {@link WindowWatch} while writes get stuck: the watchdog
    * then keeps no threads for the sends likely to get stuck, they will not hold one.
    */
-  private volatile java.util.function.BooleanSupplier windowsWatched;
+  private volatile BooleanSupplier windowsWatched;
   /** When the watchdog last saw a write stuck (System.nanoTime); 0: never. */
   private volatile long stuckSeenNanos;
   /** Watchdog passes so far: how many periods something took, for tests. */
@@ -174,7 +177,7 @@ final class Senders implements Executor {
   }
 
   /** Transports park sends that find a full window on a {@link WindowWatch} while it is healthy. */
-  void windowsWatchedBy(java.util.function.BooleanSupplier healthy) {
+  void windowsWatchedBy(BooleanSupplier healthy) {
     if (windowsWatched == null) {
       windowsWatched = healthy;
     }
@@ -190,7 +193,7 @@ final class Senders implements Executor {
   }
 
   private boolean windowsWatched() {
-    java.util.function.BooleanSupplier healthy = windowsWatched;
+    BooleanSupplier healthy = windowsWatched;
     return healthy != null && healthy.getAsBoolean();
   }
 

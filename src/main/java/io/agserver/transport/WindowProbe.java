@@ -7,6 +7,7 @@ import java.lang.invoke.MethodType;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -60,8 +61,7 @@ final class WindowProbe {
 
   private WindowProbe() {}
 
-  private static final java.util.concurrent.atomic.AtomicBoolean UNAVAILABLE_LOGGED =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final AtomicBoolean UNAVAILABLE_LOGGED = new AtomicBoolean();
 
   static boolean available() {
     return POLL != null;

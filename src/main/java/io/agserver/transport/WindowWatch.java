@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -72,7 +73,7 @@ final class WindowWatch {
   /** Sends parked or arriving: whether sends should still wait here first. */
   private final AtomicInteger waiting = new AtomicInteger();
   /** Sends that waited here so far. */
-  private final java.util.concurrent.atomic.AtomicLong parkedTotal = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong parkedTotal = new AtomicLong();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private Selector selector;
