@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import io.agserver.core.SenderStatus;
+
 /**
  * The threads of one server's transport, all from one {@link ThreadFactory}: the {@link Senders}
  * (blocking writes and their watchdog, which also enforces the send time limit and the close
@@ -88,9 +90,9 @@ final class TransportThreads {
   }
 
   /** The senders' state, with the sends waiting for a client's window, for the liveness check. */
-  io.agserver.core.SenderStatus status() {
-    io.agserver.core.SenderStatus s = senders.status();
-    return new io.agserver.core.SenderStatus(s.threads(), s.writing(), s.queued(), s.stalledMillis(),
+  SenderStatus status() {
+    SenderStatus s = senders.status();
+    return new SenderStatus(s.threads(), s.writing(), s.queued(), s.stalledMillis(),
         windowWatch.waiting());
   }
 

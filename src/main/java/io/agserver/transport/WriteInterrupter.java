@@ -3,6 +3,7 @@ package io.agserver.transport;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -59,28 +60,42 @@ final class WriteInterrupter {
     return isLiberty(session) ? shutLibertyOutput(session) : Outcome.CLOSE_SESSION;
   }
 
+  /**
+   * Where a Liberty session's connection is: its WsocConnLink, TCPConnLink and SocketIOChannel
+   * (null once Liberty closed the connection).
+   */
+  private record LibertyConnection(Object link, Object connection, Object channel) {
+
+    static LibertyConnection of(Object session) throws ReflectiveOperationException {
+      Object impl = session.getClass().getMethod("getSessionImpl").invoke(session);
+      Object link = field(impl, "connLink");
+      Object connection = field(link, "tcpConnection");
+      return new LibertyConnection(link, connection,
+          connection.getClass().getMethod("getSocketIOChannel").invoke(connection));
+    }
+
+    Socket socket() throws ReflectiveOperationException {
+      return (Socket) method(channel, "getSocket");
+    }
+  }
+
   /** Shuts the output of a Liberty session's connection (any object shaped as Liberty's session). */
   static Outcome shutLibertyOutput(Object session) {
-    Object link;
-    Object connection;
-    Object channel;
+    LibertyConnection liberty;
     try {
-      Object impl = session.getClass().getMethod("getSessionImpl").invoke(session);
-      link = field(impl, "connLink");
-      connection = field(link, "tcpConnection");
-      channel = connection.getClass().getMethod("getSocketIOChannel").invoke(connection);
+      liberty = LibertyConnection.of(session);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return cannotReach(e);
     }
-    if (channel == null) {
+    if (liberty.channel() == null) {
       // Liberty closed the connection itself while the write was blocked: nothing will ever wake
       // that write (its TCP channel stopped watching the socket), unless we do.
-      wakeOrphanedWriter(link, connection);
+      wakeOrphanedWriter(liberty.link(), liberty.connection());
       return Outcome.OUTPUT_SHUT;
     }
     Socket socket;
     try {
-      socket = (Socket) method(channel, "getSocket");
+      socket = liberty.socket();
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return cannotReach(e);
     }
@@ -95,22 +110,19 @@ final class WriteInterrupter {
   }
 
   /**
-   * The connection of an Open Liberty session, for the {@link WindowWatch} (the same path as
-   * {@link #shutLibertyOutput}); null on another runtime, or where that path is not there.
+   * The connection of an Open Liberty session, for the {@link WindowWatch}; null on another
+   * runtime, once Liberty closed it, or where Liberty's internals are not as expected.
    */
-  static java.nio.channels.SocketChannel libertyChannel(Session session) {
+  static SocketChannel libertyChannel(Session session) {
     if (!isLiberty(session)) {
       return null;
     }
     try {
-      Object impl = session.getClass().getMethod("getSessionImpl").invoke(session);
-      Object connection = field(field(impl, "connLink"), "tcpConnection");
-      Object channel = connection.getClass().getMethod("getSocketIOChannel").invoke(connection);
-      if (channel == null) {
+      LibertyConnection liberty = LibertyConnection.of(session);
+      if (liberty.channel() == null) {
         return null;
       }
-      Socket socket = (Socket) method(channel, "getSocket");
-      java.nio.channels.SocketChannel nio = socket.getChannel();
+      SocketChannel nio = liberty.socket().getChannel();
       // Registering with a selector needs a non-blocking channel, which Liberty's always are.
       return nio != null && !nio.isBlocking() ? nio : null;
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
